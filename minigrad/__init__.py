@@ -1,0 +1,89 @@
+"""minigrad: a small, readable, numpy-backed reverse-mode autodiff framework.
+
+Batch norm and the other composites are built from a handful of primitive ops, so
+their gradients come from the chain rule, and :mod:`minigrad.viz` can draw them.
+"""
+
+from minigrad import ops
+from minigrad.composite import mean, minimum, stack, std, var
+from minigrad.engine import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.ops import (
+    abs,
+    broadcast_to,
+    concatenate,
+    exp,
+    log,
+    matmul,
+    maximum,
+    relu,
+    reshape,
+    sigmoid,
+    sqrt,
+    tanh,
+    transpose,
+    where,
+)
+from minigrad.random import manual_seed
+from minigrad.tensor import (
+    Tensor,
+    arange,
+    eye,
+    full,
+    get_default_dtype,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    set_default_dtype,
+    tensor,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError",
+    "Tensor",
+    "abs",
+    "arange",
+    "broadcast_to",
+    "concatenate",
+    "enable_grad",
+    "exp",
+    "eye",
+    "full",
+    "get_default_dtype",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_grad_enabled",
+    "log",
+    "manual_seed",
+    "matmul",
+    "maximum",
+    "mean",
+    "minimum",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "ops",
+    "rand",
+    "randn",
+    "relu",
+    "reshape",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "sigmoid",
+    "sqrt",
+    "stack",
+    "std",
+    "tanh",
+    "tensor",
+    "transpose",
+    "var",
+    "where",
+    "zeros",
+    "zeros_like",
+]

@@ -1,0 +1,85 @@
+"""Composite ops: functions made of primitives, with no backward code of their own.
+
+Their gradients come from the chain rule through the primitives they call. Each is
+marked with :func:`~minigrad.engine.composite`, which tags the nodes it creates with a
+scope of its name (``std`` contains ``var``, which contains ``mean``), so a drawing can
+show the call as one box or open it up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from minigrad import ops
+from minigrad.engine import composite
+from minigrad.tensor import Tensor
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many elements a reduction over ``axes`` combines."""
+    return math.prod(shape[axis] for axis in axes)
+
+
+@composite
+def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The mean over ``axis``: ``sum(x) / n``, where n is the number of values combined."""
+    axes = ops.normalize_axes(axis, x.ndim, "mean")
+    return x.sum(axes, keepdims) / _count(x.shape, axes)
+
+
+@composite
+def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """The variance over ``axis``: ``sum((x - mean(x))**2) / (n - ddof)``.
+
+    ``ddof=0`` gives the biased (population) variance, numpy's default; ``ddof=1`` the
+    unbiased sample variance, PyTorch's default.
+    """
+    axes = ops.normalize_axes(axis, x.ndim, "var")
+    deviation = x - mean(x, axes, keepdims=True)
+    return (deviation**2).sum(axes, keepdims) / (_count(x.shape, axes) - ddof)
+
+
+@composite
+def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """The standard deviation over ``axis``: ``sqrt(var(x, ddof))``."""
+    return var(x, axis, keepdims, ddof).sqrt()
+
+
+@composite
+def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The smallest value over ``axis``: ``-max(-x)``."""
+    return -ops.max(-x, axis, keepdims)
+
+
+@composite
+def minimum(a: Any, b: Any) -> Tensor:
+    """The elementwise minimum of a and b: ``-maximum(-a, -b)``."""
+    a, b = ops.as_tensors((a, b))
+    return -ops.maximum(-a, -b)
+
+
+@composite
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis: each gets a length-1 axis there first."""
+    tensors = ops.as_tensors(list(tensors))
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    shape = tensors[0].shape
+    if any(tensor.shape != shape for tensor in tensors):
+        shapes = ", ".join(str(tensor.shape) for tensor in tensors)
+        raise ValueError(f"stack: all tensors must have one shape, got {shapes}")
+    (axis,) = ops.normalize_axes(axis, len(shape) + 1, "stack")
+    expanded = shape[:axis] + (1,) + shape[axis:]
+    return ops.concatenate([tensor.reshape(expanded) for tensor in tensors], axis)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes from ``start_dim`` to ``end_dim`` (all, by default) into one."""
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = (ops.normalize_axes(axis, x.ndim, "flatten")[0] for axis in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])

@@ -1,0 +1,356 @@
+"""The engine: how operations are recorded, and how backward walks the record.
+
+Every primitive operation is an :class:`Op`. Applying one computes its result with
+numpy and, when a gradient will be needed, keeps the op as the result's ``op``: a
+node that remembers its inputs. The graph is nothing more than these links.
+
+``backward`` visits the graph from the output to the leaves in reverse topological
+order (found with an explicit stack, so a 100,000-op chain is no problem) and asks
+each op for the gradients of its inputs. Backward rules are written with Tensor
+operations, so with ``create_graph=True`` the backward pass is recorded too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class _GraphState:
+    """What the next recorded op is tagged with, and whether ops are recorded at all."""
+
+    __slots__ = ("grad_enabled", "scope", "grad_of")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.scope: tuple[Scope, ...] = ()
+        self.grad_of: Op | None = None
+
+
+_state = _GraphState()
+
+
+# ---- recording on and off ------------------------------------------------------------
+
+
+class set_grad_enabled:
+    """Turn recording on or off, as a context manager, a decorator or a plain call."""
+
+    def __init__(self, mode: bool) -> None:
+        self.previous = _state.grad_enabled
+        self.mode = bool(mode)
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _state.grad_enabled = self.previous
+
+    def __call__(self, function: Callable) -> Callable:
+        mode = self.mode
+        _state.grad_enabled = self.previous  # as a decorator, change nothing until called
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing inside ``with mg.no_grad():`` (or in a function it decorates)."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record again inside ``with mg.enable_grad():``, even within ``no_grad``."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are being recorded."""
+    return _state.grad_enabled
+
+
+# ---- scopes: which composite or module made a node ---------------------------------
+
+
+class Scope:
+    """One call of a composite op (``var``) or a module (``1: BatchNorm1d``).
+
+    Each op records the tuple of scopes it was created in, outermost first, so a
+    drawing can group the ops of one call into a box. Every call makes a new Scope,
+    so two calls of ``mean`` are two boxes.
+    """
+
+    __slots__ = ("label", "kind")
+
+    def __init__(self, label: str, kind: str) -> None:
+        self.label = label
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Scope({self.label!r}, {self.kind!r})"
+
+
+class scope:
+    """Tag the ops created inside ``with scope(label):`` with a new :class:`Scope`."""
+
+    def __init__(self, label: str, kind: str = "composite") -> None:
+        self.entered = Scope(label, kind)
+
+    def __enter__(self) -> Scope:
+        self.outer = _state.scope
+        _state.scope = (*self.outer, self.entered)
+        return self.entered
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _state.scope = self.outer
+
+
+def composite(function: Callable) -> Callable:
+    """Mark a function as a composite op: its ops are tagged with a scope of its name.
+
+    A composite defines no backward rule; its gradient comes from the primitives it
+    is made of.
+    """
+    label = function.__name__
+
+    @functools.wraps(function)
+    def tagged(*args: Any, **kwargs: Any) -> Any:
+        with scope(label):
+            return function(*args, **kwargs)
+
+    return tagged
+
+
+# ---- the op: one node of the graph ---------------------------------------------------
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Op:
+    """A primitive operation: a numpy ``forward`` and a ``backward`` rule in Tensor ops.
+
+    Subclasses define
+
+    - ``forward(self, *arrays, **params) -> ndarray``: the result, computed with
+      numpy; it may keep on ``self`` what the backward rule needs;
+    - ``backward(self, grad, out) -> tuple``: given ``grad`` (the gradient of the loss
+      with respect to the result ``out``), the gradient with respect to each input,
+      as Tensors of the input's shape (or None where ``needs_input_grad`` is False).
+
+    After :meth:`apply`, an op that was recorded also has ``inputs`` (the input
+    tensors), ``needs_input_grad``, ``scope`` (the composite and module calls it was
+    made in) and ``grad_of`` (the op whose backward rule made it, if any).
+    """
+
+    name = "op"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = _snake_case(cls.__name__)
+
+    def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Compute the op on ``inputs``; record it if any input requires grad."""
+        op = cls()
+        data = op.forward(*[tensor.data for tensor in inputs], **params)
+        if not _state.grad_enabled or not any(tensor.requires_grad for tensor in inputs):
+            return Tensor._wrap(data)
+        op.inputs = inputs
+        op.needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
+        op.scope = _state.scope
+        op.grad_of = _state.grad_of
+        return Tensor._wrap(data, requires_grad=True, op=op)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+# ---- backward ------------------------------------------------------------------------
+
+
+def topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
+    """Every tensor requiring grad that ``roots`` depend on, each after all its users.
+
+    Depth-first search with an explicit stack: a tensor is appended once all of its
+    inputs are, and the list is reversed at the end.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            tensor, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(tensor)
+                continue
+            if id(tensor) in visited:
+                continue
+            visited.add(id(tensor))
+            stack.append((tensor, True))
+            if tensor.op is not None:
+                for input_tensor in tensor.op.inputs:
+                    if input_tensor.requires_grad and id(input_tensor) not in visited:
+                        stack.append((input_tensor, False))
+    order.reverse()
+    return order
+
+
+def _backpropagate(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    create_graph: bool,
+    wanted: set[int] | None,
+) -> dict[int, Tensor]:
+    """Run the backward rules from ``roots`` down to the leaves.
+
+    With ``wanted=None`` the leaves' gradients are added to their ``.grad``; otherwise
+    the gradients of the tensors whose ids are in ``wanted`` are returned and no
+    ``.grad`` is touched. Gradients of intermediate tensors live only in a local dict
+    and are dropped as soon as they have been passed on.
+    """
+    grads: dict[int, Tensor] = {}
+    for root, grad in zip(roots, root_grads):
+        _add_into(grads, root, grad)
+    found: dict[int, Tensor] = {}
+    given_to_a_leaf: set[int] = set()
+    outer_scope, outer_grad_of = _state.scope, _state.grad_of
+    with set_grad_enabled(create_graph):
+        try:
+            for tensor in topological_order(roots):
+                grad = grads.pop(id(tensor), None)
+                if grad is None:
+                    continue
+                if wanted is not None and id(tensor) in wanted:
+                    found[id(tensor)] = grad
+                op = tensor.op
+                if op is None:
+                    if wanted is None:
+                        _accumulate_leaf(tensor, grad, given_to_a_leaf)
+                    continue
+                # Ops made by a backward rule are tagged with the op they differentiate.
+                _state.scope, _state.grad_of = op.scope, op
+                input_grads = op.backward(grad, tensor)
+                for input_tensor, needed, input_grad in zip(op.inputs, op.needs_input_grad, input_grads):
+                    if needed and input_grad is not None:
+                        _add_into(grads, input_tensor, input_grad)
+        finally:
+            _state.scope, _state.grad_of = outer_scope, outer_grad_of
+    return found
+
+
+def _add_into(grads: dict[int, Tensor], tensor: Tensor, grad: Tensor) -> None:
+    previous = grads.get(id(tensor))
+    grads[id(tensor)] = grad if previous is None else previous + grad
+
+
+def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> None:
+    if leaf.grad is not None:
+        leaf.grad = leaf.grad + grad
+        return
+    # The same gradient tensor can reach several leaves (the backward of add hands it
+    # to both inputs): each leaf gets its own, so changing one changes no other.
+    if id(grad) in given_to_a_leaf and grad.op is None:
+        grad = Tensor._wrap(grad.data.copy())
+    given_to_a_leaf.add(id(grad))
+    leaf.grad = grad
+
+
+def _root_grad(root: Tensor, grad: Any, caller: str) -> Tensor:
+    """The gradient that starts backward at ``root``: given, or 1 for a scalar."""
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"{caller}: the output has shape {root.shape}, and a gradient can be "
+                f"implied only for a scalar (one element). Reduce it first, e.g. "
+                f"y.sum().backward(), or pass a gradient of shape {root.shape}: y.backward(grad)"
+            )
+        return Tensor._wrap(np.ones_like(root.data))
+    if not isinstance(grad, Tensor):
+        grad = Tensor._wrap(np.asarray(grad, dtype=root.dtype))
+    if grad.shape != root.shape:
+        raise RuntimeError(
+            f"{caller}: the gradient has shape {grad.shape} but the output has shape "
+            f"{root.shape}; pass a gradient of exactly the output's shape"
+        )
+    return grad
+
+
+def _check_requires_grad(tensor: Tensor, caller: str, what: str) -> None:
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"{caller}: the {what} does not require grad, so there is no graph to "
+            f"differentiate. Make the leaves with requires_grad=True (e.g. "
+            f"mg.tensor(data, requires_grad=True)) and compute outside mg.no_grad()"
+        )
+
+
+def backward(tensor: Tensor, grad: Any = None, create_graph: bool = False) -> None:
+    """Add d(tensor)/d(leaf) (times ``grad``) to the ``.grad`` of every leaf."""
+    _check_requires_grad(tensor, "backward", "tensor")
+    root_grad = _root_grad(tensor, grad, "backward")
+    _backpropagate([tensor], [root_grad], create_graph, wanted=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, leaving ``.grad`` alone.
+
+    Several outputs add their contributions. ``grad_outputs`` gives one gradient per
+    output (None for a scalar output). With ``create_graph=True`` the results can be
+    differentiated again, which is how higher derivatives are taken.
+
+    An input that the outputs do not depend on is an error, unless
+    ``allow_unused=True``, when its gradient is None.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for output in outputs:
+        _check_requires_grad(output, "grad", "output")
+    for input_tensor in inputs:
+        _check_requires_grad(input_tensor, "grad", "input")
+    root_grads = [_root_grad(out, g, "grad") for out, g in zip(outputs, grad_outputs)]
+    found = _backpropagate(outputs, root_grads, create_graph, wanted={id(t) for t in inputs})
+    results = tuple(found.get(id(t)) for t in inputs)
+    if not allow_unused:
+        for position, result in enumerate(results):
+            if result is None:
+                raise RuntimeError(
+                    f"grad: input {position} (shape {inputs[position].shape}) is not used "
+                    f"to compute the outputs; pass allow_unused=True to get None for it"
+                )
+    return results
+
+
+# Tensor is imported last: tensor.py imports this module, and nothing above needs
+# Tensor until an op is applied.
+from minigrad.tensor import Tensor  # noqa: E402

@@ -1,0 +1,441 @@
+"""The Tensor: a numpy array that remembers the operation that made it.
+
+A Tensor holds its value in ``data`` (an ``np.ndarray``), a ``requires_grad`` flag,
+the gradient ``grad`` that backward fills in for leaves, and ``op``: the node of the
+graph that produced it (``None`` for tensors made by the user, the *leaves*).
+
+Tensor's math methods are thin: each one calls a function of the op layers
+(:mod:`minigrad.ops`, :mod:`minigrad.composite`), where the forward computation and
+the backward rule live. Those modules are built on Tensor, so they are imported at the
+bottom of this file, once Tensor exists.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype given to tensors made from Python floats (float32 at start)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"set_default_dtype: expected a floating-point dtype such as np.float32 "
+            f"or np.float64, got {dtype}"
+        )
+    global _default_dtype
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype given to tensors made from Python floats."""
+    return _default_dtype
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert tensor data to a fresh ndarray with minigrad's dtype rules.
+
+    Numpy data keeps its dtype (float64 stays float64); Python floats become the
+    default dtype; Python ints become int64 and bools bool, as in PyTorch.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    keeps_dtype = isinstance(data, (np.ndarray, np.generic))
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {error}") from None
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a tensor from {type(data).__name__} holding objects; "
+            f"pass numbers, nested lists of numbers of one length, or an ndarray"
+        )
+    if dtype is None and not keeps_dtype and array.dtype.kind == "f":
+        array = array.astype(_default_dtype, copy=False)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Parameters
+    ----------
+    data : scalar, nested list, ndarray or Tensor
+        The value; it is copied.
+    requires_grad : bool
+        Whether backward should compute a gradient for this tensor.
+    dtype : numpy dtype, optional
+        Defaults to the data's own dtype for numpy data, and to
+        :func:`get_default_dtype` for Python floats.
+    name : str, optional
+        A label shown in graph drawings.
+
+    Examples
+    --------
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "op", "name", "__weakref__")
+
+    # Tells numpy to hand `ndarray + tensor` (and every other operator) to Tensor's
+    # reflected methods, so the result is a Tensor rather than an array of objects.
+    __array_ufunc__ = None
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"tensor: only floating-point tensors can require gradients, this one "
+                f"is {self.data.dtype}; make it with dtype=np.float32 or np.float64"
+            )
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.op = None
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, requires_grad: bool = False, op: Any = None) -> Tensor:
+        """Make a tensor around an existing array without copying or checking it."""
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor.requires_grad = requires_grad
+        tensor.grad = None
+        tensor.op = op
+        tensor.name = None
+        return tensor
+
+    # ---- what a tensor is --------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """The number of elements (an int, as in numpy)."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made; False for results of recorded operations."""
+        return self.op is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """PyTorch's name for :attr:`op`, the node that made this tensor."""
+        return self.op
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() to read its value")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def item(self) -> int | float | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a one-element tensor has a single value, this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The tensor's data (the same array, not a copy)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                f"use (t).all() or (t).any() on .data"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (_default_dtype, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.op is not None:
+            extras.append(f"op={type(self.op).__name__}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    __hash__ = object.__hash__
+
+    # ---- autodiff ----------------------------------------------------------------
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Add the gradient of this tensor to the ``.grad`` of every leaf it depends on.
+
+        A scalar needs no ``grad``; any other tensor needs a gradient of exactly its
+        shape. With ``create_graph=True`` the gradients are themselves recorded, so they
+        can be differentiated again.
+        """
+        engine.backward(self, grad, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return the tensor."""
+        if not requires_grad and self.op is not None:
+            raise RuntimeError(
+                "requires_grad_: only a leaf can stop requiring grad; use .detach() "
+                "to cut a computed tensor off the graph"
+            )
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: a {self.data.dtype} tensor cannot require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    # ---- arithmetic (the op layers do the work) ----------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # Comparisons give bool tensors that are never part of a graph.
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.not_equal, self, other)
+
+    # ---- elementwise functions ---------------------------------------------------
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    # ---- reductions ----------------------------------------------------------------
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return composite.min(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return composite.mean(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return composite.var(self, axis, keepdims, ddof)
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return composite.std(self, axis, keepdims, ddof)
+
+    # ---- shape -----------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return ops.transpose(self, *axes)
+
+    @property
+    def T(self) -> Tensor:
+        return ops.transpose(self)
+
+    def broadcast_to(self, shape: Iterable[int]) -> Tensor:
+        return ops.broadcast_to(self, shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return composite.flatten(self, start_dim, end_dim)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+    """Make a tensor from a scalar, a (nested) list or an ndarray; the data is copied.
+
+    Python floats get the default dtype (float32 unless changed with
+    :func:`set_default_dtype`), numpy arrays keep theirs.
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def _shape_from(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], Iterable):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, numbers.Integral) and n >= 0 for n in shape):
+        raise ValueError(f"shape must be non-negative integers, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return _default_dtype if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros; ``zeros(2, 3)`` and ``zeros((2, 3))`` both work."""
+    return Tensor(np.zeros(_shape_from(shape), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones; ``ones(2, 3)`` and ``ones((2, 3))`` both work."""
+    return Tensor(np.ones(_shape_from(shape), _float_dtype(dtype)), requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given shape filled with ``fill_value``."""
+    return Tensor(np.full(_shape_from((shape,)), fill_value, _float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of another tensor's shape and (unless given) dtype."""
+    return Tensor(np.zeros(other.shape, dtype or other.dtype), requires_grad)
+
+
+def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of another tensor's shape and (unless given) dtype."""
+    return Tensor(np.ones(other.shape, dtype or other.dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n rows, m columns; square by default)."""
+    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(
+    start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``, like ``np.arange``.
+
+    Integer arguments give an int64 tensor, as in PyTorch; any float gives the default
+    float dtype.
+    """
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None and values.dtype.kind == "f":
+        dtype = _default_dtype
+    return Tensor(values, requires_grad, dtype=dtype)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples of the standard normal distribution (seed with :func:`manual_seed`)."""
+    values = random.generator().standard_normal(_shape_from(shape))
+    return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples of the uniform distribution on [0, 1) (seed with :func:`manual_seed`)."""
+    values = random.generator().random(_shape_from(shape))
+    return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
+
+
+from minigrad import composite, engine, ops, random  # noqa: E402
