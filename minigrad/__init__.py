@@ -25,6 +25,7 @@ from minigrad.ops import (
     where,
 )
 from minigrad.random import manual_seed
+from minigrad.serialization import load, save
 from minigrad.tensor import (
     Tensor,
     arange,
@@ -59,6 +60,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
+    "load",
     "log",
     "manual_seed",
     "matmul",
@@ -73,6 +75,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "save",
     "set_default_dtype",
     "set_grad_enabled",
     "sigmoid",

@@ -1,0 +1,246 @@
+"""Neural-network functions, all composed from the core ops: none has backward code.
+
+Each function is a composite (see :func:`minigrad.engine.composite`): its nodes are
+tagged with a scope of its name, so ``batch_norm`` can be drawn as one box or opened
+up into the ``mean``, ``var``, ``sub``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``
+nodes it is made of. Its gradient is whatever the chain rule through those
+primitives gives, and the tests check that this equals the hand-derived formula.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import random
+from minigrad.engine import composite, no_grad
+from minigrad.ops import relu, sigmoid, tanh
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "batch_norm",
+    "cross_entropy",
+    "dropout",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+
+@composite
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``.
+
+    The maximum is subtracted first so that exp cannot overflow; softmax does not
+    change when a constant is subtracted, so that maximum is held constant (detached).
+    """
+    shifted = x - x.max(axis, keepdims=True).detach()
+    exponentials = shifted.exp()
+    return exponentials / exponentials.sum(axis, keepdims=True)
+
+
+@composite
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``x - log(sum(exp(x)))`` along ``axis``, stable for logits of 1000 and more."""
+    shifted = x - x.max(axis, keepdims=True).detach()
+    return shifted - shifted.exp().sum(axis, keepdims=True).log()
+
+
+@composite
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias``; weight has shape (out_features, in_features)."""
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def _reduce(losses: Tensor, reduction: str, op_name: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f'{op_name}: reduction must be "mean", "sum" or "none", got {reduction!r}')
+
+
+@composite
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of the target classes under ``softmax(logits)``.
+
+    ``logits`` has shape (N, C); ``target`` holds N class indices (an int array or
+    Tensor), or class probabilities of shape (N, C).
+    """
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
+    log_probabilities = log_softmax(logits, axis=1)
+    if target.dtype.kind == "f":
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"cross_entropy: class probabilities must have the logits' shape {logits.shape}, "
+                f"got {target.shape}"
+            )
+        return _reduce(-(log_probabilities * target).sum(axis=1), reduction, "cross_entropy")
+    n, classes = logits.shape
+    if target.shape != (n,) or target.dtype.kind not in "iu":
+        raise ValueError(
+            f"cross_entropy: expected {n} integer class indices (shape ({n},)) for logits of "
+            f"shape {logits.shape}, got {target.dtype} of shape {target.shape}"
+        )
+    if n and (target.min() < 0 or target.max() >= classes):
+        bad = target[(target < 0) | (target >= classes)][0]
+        raise ValueError(f"cross_entropy: target {bad} is out of range for {classes} classes (0 to {classes - 1})")
+    picked = log_probabilities[np.arange(n), target]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+@composite
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The squared error ``(input - target)**2``, averaged (or summed, or not reduced)."""
+    target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if target_shape != input.shape:
+        raise ValueError(
+            f"mse_loss: input shape {input.shape} and target shape {target_shape} differ; "
+            f"they would broadcast, which is rarely meant. Reshape one to match"
+        )
+    return _reduce((input - target) ** 2, reduction, "mse_loss")
+
+
+@composite
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    Does nothing when not training. The random mask is a constant of the graph.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    keep = random.generator().random(x.shape) >= p
+    return x * Tensor._wrap((keep / (1 - p)).astype(x.dtype))
+
+
+def _channel_shape(x: Tensor) -> tuple[int, ...]:
+    """(1, C, 1, ...): how per-channel statistics line up with an (N, C, ...) input."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+@composite
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization (Ioffe & Szegedy, 2015), composed from primitives.
+
+    For an input of shape (N, C) or (N, C, ...), per channel c::
+
+        mean  = mean of x over every axis but 1          (batch statistics, training)
+        var   = biased variance of x over the same axes
+        x_hat = (x - mean) / sqrt(var + eps)
+        y     = weight * x_hat + bias                      (the paper's gamma, beta)
+
+    In training, ``running_mean`` and ``running_var`` (if given) are updated in place
+    as an exponentially weighted moving average::
+
+        running = (1 - momentum) * running + momentum * batch_statistic
+
+    with the *unbiased* batch variance going into ``running_var``, as in PyTorch. The
+    paper's EWMA weight "beta" is ``1 - momentum`` here. Out of training, the running
+    statistics are used instead of batch statistics, and nothing is updated.
+
+    The gradient is not written anywhere: it comes from the chain rule through
+    ``mean``, ``var``, ``sub``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {x.shape}")
+    axes = (0, *range(2, x.ndim))
+    channel_shape = _channel_shape(x)
+    if training:
+        values_per_channel = x.size // x.shape[1]
+        if values_per_channel <= 1:
+            raise ValueError(
+                f"batch_norm: training needs more than 1 value per channel to compute a "
+                f"variance, got input of shape {x.shape}. Use a larger batch, or call "
+                f".eval() to normalize with the running statistics"
+            )
+        mean = x.mean(axes, keepdims=True)
+        var = x.var(axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                unbiased_var = var.data * (values_per_channel / (values_per_channel - 1))
+                _moving_average(running_mean, mean.data, momentum)
+                _moving_average(running_var, unbiased_var, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var (or training=True)")
+        mean = running_mean.reshape(channel_shape)
+        var = running_var.reshape(channel_shape)
+    return _normalize(
+        x,
+        mean,
+        var,
+        eps,
+        None if weight is None else weight.reshape(channel_shape),
+        None if bias is None else bias.reshape(channel_shape),
+    )
+
+
+def _normalize(
+    x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None, bias: Tensor | None
+) -> Tensor:
+    """``weight * (x - mean) / sqrt(var + eps) + bias``, skipping an absent weight or bias."""
+    y = (x - mean) / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def _moving_average(running: Tensor, batch_statistic: np.ndarray, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch_statistic, in place."""
+    running.data *= 1 - momentum
+    running.data += momentum * batch_statistic.reshape(running.shape)
+
+
+@composite
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` axes of each sample.
+
+    ``x_hat = (x - mean) / sqrt(var + eps)`` with the biased variance, then
+    ``weight * x_hat + bias`` (both of shape ``normalized_shape``). The same in
+    training and evaluation: there are no running statistics.
+    """
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    count = len(normalized_shape)
+    if x.shape[x.ndim - count :] != normalized_shape:
+        raise ValueError(
+            f"layer_norm: the input's last axes {x.shape[x.ndim - count:]} must equal "
+            f"normalized_shape {normalized_shape} (input shape {x.shape})"
+        )
+    axes = tuple(range(x.ndim - count, x.ndim))
+    return _normalize(x, x.mean(axes, keepdims=True), x.var(axes, keepdims=True), eps, weight, bias)

@@ -1,0 +1,264 @@
+"""Module: the base class of layers and models, with PyTorch's bookkeeping.
+
+A module keeps its parameters, buffers (state that is saved but not learned, such as
+batch norm's running averages) and child modules in three ordered registries, filled
+in automatically when they are assigned as attributes. Everything else (listing
+parameters, train/eval, state dicts) walks those registries.
+
+Calling a module runs ``forward`` inside a scope labelled like ``1: BatchNorm1d``,
+so a graph drawing can box the ops of each layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minigrad.engine import scope
+from minigrad.nn.parameter import Parameter
+from minigrad.tensor import Tensor
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not match (under ``strict=False``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class for all layers and models: subclass it and define ``forward``.
+
+    Examples
+    --------
+    >>> class TwoLayers(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = Linear(4, 8)
+    ...         self.out = Linear(8, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_scope_label", type(self).__name__)
+        self.training = True
+
+    # ---- registration ----------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry and not _fits(registry, self, value):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a registered "
+                    f"{_kind(registry, self)}; assign a {_kind(registry, self)} or None, "
+                    f"not {type(value).__name__}"
+                )
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+            object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
+        elif name in self._parameters:
+            self._parameters[name] = value  # None: a parameter slot left empty (bias=False)
+        elif name in self._buffers:
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+        if isinstance(value, (Parameter, Module)):
+            self._name_parameters()
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Add state that is saved in the state dict but not learned (e.g. running_mean)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name: str, parameter: Parameter | None) -> None:
+        """Add a parameter (or an empty slot for one, with None)."""
+        self._parameters[name] = parameter
+        object.__setattr__(self, name, parameter)
+        self._name_parameters()
+
+    def _name_parameters(self) -> None:
+        """Label each parameter with its path from this module, e.g. ``0.weight``.
+
+        Run whenever something is registered, so once a model is built its
+        parameters carry their paths from the outermost module.
+        """
+        for path, parameter in self.named_parameters():
+            parameter.name = path
+
+    # ---- calling ----------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with scope(self._scope_label, kind="module"):
+            return self.forward(*args, **kwargs)
+
+    # ---- walking the tree -----------------------------------------------------------
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module inside it, with their paths (pre-order)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = [(f"{path}.{name}" if path else name, child) for name, child in module._modules.items()]
+            stack.extend(reversed([(p, child) for p, child in children if child is not None]))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry_name: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        modules = self.named_modules() if recurse else iter([("", self)])
+        for path, module in modules:
+            for name, member in getattr(module, registry_name).items():
+                if member is None or id(member) in seen:
+                    continue
+                seen.add(id(member))
+                yield (f"{path}.{name}" if path else name), member
+
+    def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its path (``0.weight``); shared ones only once."""
+        return self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, parameter in self.named_parameters(recurse):
+            yield parameter
+
+    def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer (running statistics and the like) with its path."""
+        return self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse):
+            yield buffer
+
+    # ---- modes and gradients ---------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=False``: eval mode) here and in every submodule."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode: batch norm uses its running statistics, dropout is off."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters (to None, or to zeros)."""
+        for parameter in self.parameters():
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad = Tensor._wrap(np.zeros_like(parameter.data))
+
+    # ---- state -----------------------------------------------------------------------
+
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        """(key, tensor) in PyTorch's order: each module's parameters, then its buffers."""
+        for path, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        yield (f"{path}.{name}" if path else name), tensor
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, keyed and ordered as in PyTorch."""
+        return {key: tensor.data.copy() for key, tensor in self._state_items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` into the parameters and buffers.
+
+        All or nothing: every key, shape and value is checked first, and on any
+        problem a ValueError names the key and the module is left unchanged. With
+        ``strict=True`` missing and unexpected keys are errors; with ``strict=False``
+        they are returned. A wrong shape is an error either way.
+        """
+        targets = dict(self._state_items())
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        name = type(self).__name__
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"load_state_dict for {name}: missing keys {missing}, unexpected keys "
+                f"{unexpected}; nothing was loaded. Pass strict=False to load the keys that match"
+            )
+        updates = []
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"load_state_dict for {name}: {key!r} holds {value.dtype} values, not numbers; nothing was loaded"
+                )
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"load_state_dict for {name}: {key!r} has shape {value.shape} but the "
+                    f"module's is {target.shape}; nothing was loaded"
+                )
+            updates.append((target, value))
+        for target, value in updates:
+            target.data = value.astype(target.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing ----------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = [self.extra_repr()] if self.extra_repr() else []
+        body = "\n  ".join(extra + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _fits(registry: dict, module: Module, value: Any) -> bool:
+    """Whether ``value`` may replace an entry of ``registry`` (the same kind, or None)."""
+    if value is None:
+        return True
+    if registry is module._parameters:
+        return isinstance(value, Parameter)
+    if registry is module._modules:
+        return isinstance(value, Module)
+    return isinstance(value, Tensor)
+
+
+def _kind(registry: dict, module: Module) -> str:
+    if registry is module._parameters:
+        return "Parameter"
+    return "Module" if registry is module._modules else "buffer (Tensor)"

@@ -1,0 +1,132 @@
+"""Normalization layers: batch norm (1d and 2d) and layer norm."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from minigrad.nn import functional as F
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
+from minigrad.tensor import Tensor, ones, zeros
+
+
+class _BatchNorm(Module):
+    """Batch norm over channel axis 1, with running statistics, as PyTorch's.
+
+    The paper's gamma and beta are ``weight`` and ``bias``. Buffers: ``running_mean``
+    (starts at 0), ``running_var`` (starts at 1) and ``num_batches_tracked``.
+    ``momentum=None`` makes the running statistics a cumulative average over the
+    batches seen so far instead of an exponential one.
+    """
+
+    # The input dimensions each subclass accepts, for the error message.
+    accepted_ndims: tuple[int, ...] = ()
+    accepted_shapes = ""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: object = None,
+    ) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype))
+            self.bias = Parameter(zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        if x.ndim not in self.accepted_ndims:
+            raise ValueError(f"{name}: expected input of shape {self.accepted_shapes}, got {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected {self.num_features} channels in axis 1, got input of shape {x.shape}"
+            )
+        updates_running_stats = self.training and self.track_running_stats
+        momentum = self.momentum
+        if updates_running_stats and momentum is None:
+            # A cumulative average: the k-th batch gets weight 1/k.
+            momentum = 1.0 / (int(self.num_batches_tracked.data) + 1)
+        y = F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            training=self.training or not self.track_running_stats,
+            momentum=0.0 if momentum is None else momentum,
+            eps=self.eps,
+        )
+        if updates_running_stats:
+            self.num_batches_tracked.data += 1  # counted only once the batch went through
+        return y
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm for inputs of shape (N, C) or (N, C, L): statistics per channel C."""
+
+    accepted_ndims = (2, 3)
+    accepted_shapes = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm for images of shape (N, C, H, W): statistics per channel C."""
+
+    accepted_ndims = (4,)
+    accepted_shapes = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its last axes (``normalized_shape``), as PyTorch's."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: object = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

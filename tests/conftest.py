@@ -1,0 +1,80 @@
+"""What the test files share: one gradcheck helper, random data, and hypothesis strategies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import minigrad as mg
+
+
+def assert_gradcheck(fn: Callable[..., mg.Tensor], *inputs: Any, second_order: bool = False, **tolerances: Any):
+    """Check ``fn``'s gradients (or, with ``second_order``, its second derivatives) numerically.
+
+    Each ndarray in ``inputs`` becomes a float64 tensor that requires grad; a Tensor is
+    passed as it is (so a constant input is a Tensor without ``requires_grad``); anything
+    else (a scalar, an index) is passed through. ``tolerances`` go to ``mg.gradcheck``
+    (``eps``, ``atol``, ``rtol``).
+    """
+    tensors = [
+        mg.tensor(np.asarray(value, dtype=np.float64), requires_grad=True)
+        if isinstance(value, np.ndarray)
+        else value
+        for value in inputs
+    ]
+    check = mg.gradgradcheck if second_order else mg.gradcheck
+    assert check(fn, tensors, **tolerances) is True
+
+
+def random_array(*shape: int, positive: bool = False, seed: int = 0) -> np.ndarray:
+    """Float64 test data: standard normal values (no ties), or values in [0.5, 2) if ``positive``."""
+    rng = np.random.default_rng(seed)
+    if positive:
+        return rng.uniform(0.5, 2.0, size=shape)
+    return rng.standard_normal(shape)
+
+
+@pytest.fixture
+def float64_default():
+    """Make float64 the default dtype for one test, and put the old default back after it."""
+    previous = mg.get_default_dtype()
+    mg.set_default_dtype(np.float64)
+    yield
+    mg.set_default_dtype(previous)
+
+
+# ---- hypothesis strategies ------------------------------------------------------------
+
+shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+
+
+@st.composite
+def axes_for(draw: st.DrawFn, shape: tuple[int, ...]) -> Any:
+    """An ``axis`` argument for a tensor of ``shape``: None, an int or a tuple, negatives included."""
+    ndim = len(shape)
+    if ndim == 0:
+        return None
+    one_axis = st.integers(-ndim, ndim - 1)
+    several_axes = st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).flatmap(
+        lambda axes: st.tuples(*[st.sampled_from([axis, axis - ndim]) for axis in axes])
+    )
+    return draw(st.one_of(st.none(), one_axis, several_axes))
+
+
+@st.composite
+def shapes_and_axes(draw: st.DrawFn) -> tuple[tuple[int, ...], Any]:
+    """A shape and an ``axis`` argument that fits it."""
+    shape = draw(shapes)
+    return shape, draw(axes_for(shape))
+
+
+def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
+    """How many values a reduction over ``axis`` combines into each result."""
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
