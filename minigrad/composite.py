@@ -44,13 +44,13 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
 @composite
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """The standard deviation over ``axis``: ``sqrt(var(x, ddof))``."""
-    return var(x, axis, keepdims, ddof).sqrt()
+    return var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof).sqrt()
 
 
 @composite
 def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The smallest value over ``axis``: ``-max(-x)``."""
-    return -ops.max(-x, axis, keepdims)
+    return -ops.max(-x, ops.normalize_axes(axis, x.ndim, "min"), keepdims)
 
 
 @composite

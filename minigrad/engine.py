@@ -37,44 +37,70 @@ _state = _GraphState()
 # ---- recording on and off ------------------------------------------------------------
 
 
-class set_grad_enabled:
-    """Turn recording on or off, as a context manager, a decorator or a plain call."""
+class _GradMode:
+    """A recording mode, entered with ``with`` or applied to a function as a decorator."""
 
-    def __init__(self, mode: bool) -> None:
-        self.previous = _state.grad_enabled
-        self.mode = bool(mode)
-        _state.grad_enabled = self.mode
+    mode = True
+
+    def __new__(cls, function: Callable | None = None, *args: Any) -> Any:
+        # Lets `@mg.no_grad` work without parentheses, as in PyTorch.
+        instance = super().__new__(cls)
+        if callable(function):
+            instance.__init__()
+            return instance(function)
+        return instance
 
     def __enter__(self) -> None:
-        pass
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.mode
 
     def __exit__(self, *exc_info: Any) -> None:
         _state.grad_enabled = self.previous
 
     def __call__(self, function: Callable) -> Callable:
         mode = self.mode
-        _state.grad_enabled = self.previous  # as a decorator, change nothing until called
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
+            previous = _state.grad_enabled
+            _state.grad_enabled = mode
+            try:
                 return function(*args, **kwargs)
+            finally:
+                _state.grad_enabled = previous
 
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradMode):
     """Record nothing inside ``with mg.no_grad():`` (or in a function it decorates)."""
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Record again inside ``with mg.enable_grad():``, even within ``no_grad``."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: takes effect at once, and ``with`` restores it after."""
+
+    def __new__(cls, mode: bool) -> set_grad_enabled:
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass  # already in effect since __init__
+
+    def __call__(self, function: Callable) -> Callable:
+        _state.grad_enabled = self.previous  # as a decorator, it acts only during calls
+        return super().__call__(function)
 
 
 def is_grad_enabled() -> bool:
@@ -174,10 +200,11 @@ class Op:
         """Compute the op on ``inputs``; record it if any input requires grad."""
         op = cls()
         data = op.forward(*[tensor.data for tensor in inputs], **params)
-        if not _state.grad_enabled or not any(tensor.requires_grad for tensor in inputs):
+        needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
+        if not _state.grad_enabled or True not in needs_input_grad:
             return Tensor._wrap(data)
         op.inputs = inputs
-        op.needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
+        op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
         return Tensor._wrap(data, requires_grad=True, op=op)
@@ -268,10 +295,13 @@ def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> N
     if leaf.grad is not None:
         leaf.grad = leaf.grad + grad
         return
-    # The same gradient tensor can reach several leaves (the backward of add hands it
-    # to both inputs): each leaf gets its own, so changing one changes no other.
-    if id(grad) in given_to_a_leaf and grad.op is None:
-        grad = Tensor._wrap(grad.data.copy())
+    # A leaf's .grad must be its own writable array. A gradient that is a view (of a
+    # broadcast, a reshape) or that another leaf already got (the backward of add hands
+    # one tensor to both inputs) is copied; a fresh result is kept as it is.
+    data = grad.data
+    shared = id(grad) in given_to_a_leaf or data.base is not None or not data.flags.writeable
+    if shared and grad.op is None:
+        grad = Tensor._wrap(data.copy())
     given_to_a_leaf.add(id(grad))
     leaf.grad = grad
 
@@ -286,8 +316,9 @@ def _root_grad(root: Tensor, grad: Any, caller: str) -> Tensor:
                 f"y.sum().backward(), or pass a gradient of shape {root.shape}: y.backward(grad)"
             )
         return Tensor._wrap(np.ones_like(root.data))
-    if not isinstance(grad, Tensor):
-        grad = Tensor._wrap(np.asarray(grad, dtype=root.dtype))
+    if not isinstance(grad, Tensor) or (grad.dtype != root.dtype and grad.op is None):
+        # A copy, so that a leaf's .grad never shares memory with the caller's array.
+        grad = Tensor._wrap(np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype))
     if grad.shape != root.shape:
         raise RuntimeError(
             f"{caller}: the gradient has shape {grad.shape} but the output has shape "

@@ -92,12 +92,12 @@ def gradcheck(
         bad = ~(error <= allowed)  # catches nan too
         if bad.any():
             worst = np.unravel_index(np.argmax(np.where(bad, error - allowed, -np.inf)), error.shape)
-            out_index = np.unravel_index(worst[0], output.shape) if output.ndim else ()
-            in_index = np.unravel_index(worst[1], tensor.shape) if tensor.ndim else ()
+            out_index = [int(i) for i in np.unravel_index(worst[0], output.shape)]
+            in_index = [int(i) for i in np.unravel_index(worst[1], tensor.shape)]
             raise GradcheckError(
                 f"gradcheck: the gradient of input {number} (shape {tensor.shape}) disagrees "
                 f"with finite differences in {bad.sum()} of {bad.size} entries. The worst: "
-                f"d output{list(out_index)} / d input{list(in_index)} is "
+                f"d output{out_index} / d input{in_index} is "
                 f"{analytic_jacobian[worst]:.6g} by backward but {numeric[worst]:.6g} by "
                 f"central differences (eps={eps}); the difference {error[worst]:.3g} is over "
                 f"the allowed {allowed[worst]:.3g} (atol + rtol * |numeric|)."
@@ -124,9 +124,9 @@ def gradgradcheck(
 
     def gradient_of_fn(*values: Any) -> Tensor:
         wrt = [value for value in values if isinstance(value, Tensor) and value.requires_grad]
-        grads = engine.grad(
-            _output_of(fn, values), wrt, grad_outputs=weights, create_graph=True, allow_unused=True
-        )
+        with engine.enable_grad():  # gradcheck's finite differences run under no_grad
+            output = _output_of(fn, values)
+            grads = engine.grad(output, wrt, grad_outputs=weights, create_graph=True, allow_unused=True)
         flat = [(g if g is not None else Tensor(np.zeros(t.shape))).reshape(-1) for g, t in zip(grads, wrt)]
         return ops.concatenate(flat)
 

@@ -55,7 +55,8 @@ class Mul(Op):
 
     def backward(self, grad, out):
         a, b = self.inputs
-        return grad * b, grad * a
+        needs_a, needs_b = self.needs_input_grad
+        return (grad * b if needs_a else None), (grad * a if needs_b else None)
 
 
 class Div(Op):
@@ -66,7 +67,8 @@ class Div(Op):
 
     def backward(self, grad, out):
         a, b = self.inputs
-        return grad / b, -grad * out / b
+        needs_a, needs_b = self.needs_input_grad
+        return (grad / b if needs_a else None), (-grad * out / b if needs_b else None)
 
 
 class Pow(Op):
@@ -372,7 +374,7 @@ def _swap_last_axes(x: Tensor) -> Tensor:
 
 
 def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (numbers.Number, np.generic))
+    return type(value) in (float, int) or isinstance(value, (numbers.Number, np.generic))
 
 
 def _scalar_dtype(value: Any, like: np.dtype | None) -> np.dtype:
@@ -380,8 +382,10 @@ def _scalar_dtype(value: Any, like: np.dtype | None) -> np.dtype:
 
     So ``float32_tensor * 2.0`` stays float32, as in PyTorch.
     """
+    if like is not None and like.kind == "f":
+        return like
     kind = np.asarray(value).dtype.kind
-    if like is not None and (like.kind == "f" or (like.kind in "iu" and kind in "biu")):
+    if like is not None and like.kind in "iu" and kind in "biu":
         return like
     if kind == "f":
         return get_default_dtype()
@@ -390,7 +394,11 @@ def _scalar_dtype(value: Any, like: np.dtype | None) -> np.dtype:
 
 def as_tensors(values: Sequence[Any]) -> list[Tensor]:
     """Tensors for op arguments; scalars take the dtype of a tensor among them."""
-    like = next((value.dtype for value in values if isinstance(value, Tensor)), None)
+    like = None
+    for value in values:
+        if isinstance(value, Tensor):
+            like = value.dtype
+            break
     tensors = []
     for value in values:
         if isinstance(value, Tensor):
@@ -403,20 +411,41 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
 
 
 def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape that ``shapes`` broadcast to, or a ValueError naming the op."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        listed = " and ".join(str(shape) for shape in shapes)
-        raise ValueError(
-            f"{op_name}: shapes {listed} do not broadcast. Aligned from the right, each "
-            f"pair of axis lengths must be equal or one of them 1; reshape an operand "
-            f"(e.g. x.reshape(-1, 1)) to line the axes up"
-        ) from None
+    """The shape that ``shapes`` broadcast to, or a ValueError naming the op.
+
+    Shapes are aligned from the right; along each axis the lengths must be equal, or
+    1 (which is stretched), or missing (a new leading axis).
+    """
+    ndim = builtins.max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        lengths = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
+        if len(lengths) > 1:
+            listed = " and ".join(str(shape) for shape in shapes)
+            raise ValueError(
+                f"{op_name}: shapes {listed} do not broadcast. Aligned from the right, each "
+                f"pair of axis lengths must be equal or one of them 1; reshape an operand "
+                f"(e.g. x.reshape(-1, 1)) to line the axes up"
+            )
+        result.append(lengths.pop() if lengths else 1)
+    return tuple(result)
 
 
 def _recording(tensors: Iterable[Tensor]) -> bool:
     return is_grad_enabled() and builtins.any(tensor.requires_grad for tensor in tensors)
+
+
+def _need_broadcasting(tensors: list[Tensor]) -> bool:
+    """Whether operands differ in shape, not counting constant scalars."""
+    shape = None
+    for tensor in tensors:
+        if tensor.ndim == 0 and not tensor.requires_grad:
+            continue
+        if shape is None:
+            shape = tensor.shape
+        elif tensor.shape != shape:
+            return True
+    return False
 
 
 def _elementwise(
@@ -428,14 +457,15 @@ def _elementwise(
     gradient, so a broadcast node for them would show nothing.
     """
     tensors = as_tensors(values)
-    shape = broadcast_shapes(op.name, *(tensor.shape for tensor in tensors), *also_broadcast_with)
-    if _recording(tensors):
-        tensors = [
-            tensor
-            if tensor.shape == shape or (tensor.ndim == 0 and not tensor.requires_grad)
-            else broadcast_to(tensor, shape)
-            for tensor in tensors
-        ]
+    if also_broadcast_with or _need_broadcasting(tensors):
+        shape = broadcast_shapes(op.name, *[tensor.shape for tensor in tensors], *also_broadcast_with)
+        if _recording(tensors):
+            tensors = [
+                tensor
+                if tensor.shape == shape or (tensor.ndim == 0 and not tensor.requires_grad)
+                else broadcast_to(tensor, shape)
+                for tensor in tensors
+            ]
     return op.apply(*tensors, **params)
 
 
@@ -465,7 +495,7 @@ def div(a: Any, b: Any) -> Tensor:
     """a / b, elementwise, broadcasting; integers divide to the default float dtype."""
     a, b = as_tensors((a, b))
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a = Tensor._wrap(a.data.astype(get_default_dtype()))
+        a, b = (Tensor._wrap(t.data.astype(get_default_dtype())) for t in (a, b))
     return _elementwise(Div, (a, b))
 
 
@@ -543,12 +573,12 @@ def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     normalized = []
     for given in axes:
-        if not isinstance(given, numbers.Integral) or not -ndim <= given < builtins.max(ndim, 1):
+        if not isinstance(given, numbers.Integral) or not -ndim <= given < ndim:
+            valid = f"use -{ndim} to {ndim - 1}" if ndim else "a 0-d tensor has no axes"
             raise ValueError(
-                f"{op_name}: axis {given!r} is out of range for a tensor with {ndim} "
-                f"dimensions (use -{ndim} to {ndim - 1})"
+                f"{op_name}: axis {given!r} is out of range for a tensor with {ndim} dimensions ({valid})"
             )
-        normalized.append(int(given) % builtins.max(ndim, 1))
+        normalized.append(int(given) % ndim)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op_name}: axis {axis} names the same axis twice")
     return tuple(sorted(normalized))
@@ -603,8 +633,9 @@ def transpose(x: Any, *axes: Any) -> Tensor:
         axes = tuple(axes[0])
     if not axes:
         axes = tuple(reversed(range(x.ndim)))
-    normalized = tuple(int(axis) % builtins.max(x.ndim, 1) for axis in axes)
-    if sorted(normalized) != list(range(x.ndim)):
+    in_range = all(isinstance(axis, numbers.Integral) and -x.ndim <= axis < x.ndim for axis in axes)
+    normalized = tuple(int(axis) % x.ndim for axis in axes) if in_range else axes
+    if not in_range or sorted(normalized) != list(range(x.ndim)):
         raise ValueError(
             f"transpose: axes {axes} are not a permutation of the {x.ndim} axes "
             f"of a tensor of shape {x.shape}"
@@ -673,7 +704,13 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"the first ({a.shape[-1]}) must equal the "
             f"{'only' if b_was_vector else 'second-to-last'} axis of the second ({b.shape[-2]})"
         )
-    batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    try:
+        batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {original[0]} and {original[1]} do not fit: the leading (batch) "
+            f"axes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast"
+        ) from None
     a = broadcast_to(a, batch + a.shape[-2:])
     b = broadcast_to(b, batch + b.shape[-2:])
     rows = () if a_was_vector else a.shape[-2:-1]

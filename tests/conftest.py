@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 import minigrad as mg
 
 
-def assert_gradcheck(fn: Callable[..., mg.Tensor], *inputs: Any, second_order: bool = False, **tolerances: Any):
+def assert_gradcheck(
+    fn: Callable[..., mg.Tensor], *inputs: Any, second_order: bool = False, **tolerances: Any
+):
     """Check ``fn``'s gradients (or, with ``second_order``, its second derivatives) numerically.
 
     Each ndarray in ``inputs`` becomes a float64 tensor that requires grad; a Tensor is
@@ -36,6 +38,13 @@ def random_array(*shape: int, positive: bool = False, seed: int = 0) -> np.ndarr
     if positive:
         return rng.uniform(0.5, 2.0, size=shape)
     return rng.standard_normal(shape)
+
+
+@pytest.fixture(autouse=True)
+def fresh_global_state():
+    """Start every test recording, with float32 as the default, whatever the test before did."""
+    mg.set_grad_enabled(True)
+    mg.set_default_dtype(np.float32)
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+"""draw_backward: the graph that computes the gradients, itself made of primitive ops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.engine import grad
+from minigrad.tensor import Tensor
+from minigrad.viz import labels
+from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, walk
+from minigrad.viz.render import Graph
+
+
+def _recorded(tensor: Tensor) -> bool:
+    return tensor.op is not None
+
+
+def _made_by_backward(tensor: Tensor) -> bool:
+    return tensor.op is not None and tensor.op.grad_of is not None
+
+
+def draw_backward(
+    tensor: Tensor, grad_output: Any = None, depth: int | None = None, values: bool = True
+) -> Graph:
+    """Draw the ops that compute the gradients of ``tensor`` with respect to its leaves.
+
+    Backward rules are written in Tensor ops, so running them with
+    ``create_graph=True`` records the backward pass as a graph of primitives. It
+    starts at ``dL/d(output)`` and ends at one ``dL/d(leaf)`` box per leaf (parameters
+    by module path: ``dL/d(1.weight)``). Each backward op is coloured by the forward op
+    it differentiates and says so (``mul`` with ``div'`` below it is part of div's
+    backward); its tooltip gives the rule. Dashed boxes are forward results that a
+    rule reads. Ops sit in the boxes of the module and composite calls they
+    differentiate. The leaves' ``.grad`` is not touched.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The output L to differentiate.
+    grad_output : array_like, optional
+        The gradient dL/d(output) to start from, of the output's shape; ones by
+        default (for a scalar output: dL/dL = 1).
+    depth : int, optional
+        Collapse scopes nested deeper than ``depth``, as in :func:`draw_graph`.
+    values : bool
+        Show the values of small leaves and gradients.
+
+    Returns
+    -------
+    Graph
+        A :class:`graphviz.Digraph`.
+    """
+    forward = walk([tensor], _recorded)
+    titles = leaf_titles(forward)
+    leaves = [leaf for leaf in forward if leaf.op is None and leaf.requires_grad]
+    seed_data = np.ones_like(tensor.data) if grad_output is None else np.asarray(grad_output, tensor.dtype)
+    # The seed requires grad so that every op of the backward pass is recorded.
+    seed = Tensor(seed_data, requires_grad=True)
+    leaf_grads = grad(tensor, leaves, grad_outputs=seed, create_graph=True, allow_unused=True)
+    results = [(leaf, leaf_grad) for leaf, leaf_grad in zip(leaves, leaf_grads) if leaf_grad is not None]
+
+    order = walk([leaf_grad for _, leaf_grad in results], _made_by_backward)
+    ids = {id(current): f"n{position}" for position, current in enumerate(order)}
+    scopes = leaf_scopes(order, _made_by_backward)
+    fills: dict[str, str] = {}
+    drawing = Drawing(backward=True)
+    for current in order:
+        key = ids[id(current)]
+        if _made_by_backward(current):
+            forward_name = current.op.grad_of.name
+            fill = fills.setdefault(forward_name, labels.BACKWARD_PALETTE[len(fills) % len(labels.BACKWARD_PALETTE)])
+            node = labels.backward_op_node(current.op, current, fill)
+            drawing.nodes[key] = Node(node, current.op.scope, current.op.name)
+            drawing.edges += [
+                (ids[id(source)], key) for source in current.op.inputs if not labels.is_scalar_constant(source)
+            ]
+        elif current.op is not None:
+            drawing.nodes[key] = Node(labels.saved_value_node(current.op, current), current.op.scope)
+        elif current is seed:
+            title = f"dL/d({tensor.name or 'output'})"
+            drawing.nodes[key] = Node(labels.tensor_node(title, seed, labels.GRADIENT, values))
+        elif not labels.is_scalar_constant(current):
+            fill = labels.PARAMETER if current.requires_grad else labels.CONSTANT
+            title = titles.get(id(current), "constant")
+            drawing.nodes[key] = Node(labels.tensor_node(title, current, fill, values), scopes[id(current)])
+    for position, (leaf, leaf_grad) in enumerate(results):
+        title = f"dL/d({titles[id(leaf)]})"
+        drawing.nodes[f"grad{position}"] = Node(labels.tensor_node(title, leaf_grad, labels.GRADIENT, values))
+        drawing.edges.append((ids[id(leaf_grad)], f"grad{position}"))
+    return drawing.to_digraph(depth)

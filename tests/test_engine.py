@@ -1,0 +1,383 @@
+"""Backward semantics, higher-order gradients, mg.grad and no_grad (minigrad/engine.py)."""
+
+import numpy as np
+import pytest
+from conftest import assert_gradcheck, random_array
+
+import minigrad as mg
+
+
+def leaf(values):
+    return mg.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# ---- backward -------------------------------------------------------------------------------
+
+
+def test_scalar_backward():
+    x = leaf([1.0, 2.0, 3.0])
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0, 6.0])
+    assert isinstance(x.grad, mg.Tensor)
+    assert x.grad.shape == x.shape
+
+
+def test_backward_of_a_one_element_non_0d_tensor_needs_no_gradient():
+    x = leaf([[3.0]])
+    (x * x).backward()
+    np.testing.assert_array_equal(x.grad.data, [[6.0]])
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_non_scalar_backward_with_a_gradient(as_tensor):
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    upstream = np.array([[1.0, 10.0], [100.0, 1000.0]])
+    (x * x).backward(mg.tensor(upstream) if as_tensor else upstream)
+    np.testing.assert_array_equal(x.grad.data, 2 * x.data * upstream)
+
+
+def test_gradients_flow_to_every_leaf_along_every_path():
+    x, w = leaf([2.0]), leaf([3.0])
+    y = x * w + x * x + w
+    y.backward(np.ones(1))
+    np.testing.assert_array_equal(x.grad.data, [3.0 + 4.0])
+    np.testing.assert_array_equal(w.grad.data, [2.0 + 1.0])
+
+
+def test_leaves_that_do_not_require_grad_get_no_grad():
+    x, constant = leaf([2.0]), mg.tensor(np.array([3.0]))
+    (x * constant).sum().backward()
+    assert constant.grad is None
+
+
+def test_leaf_grads_accumulate_across_calls():
+    x = leaf([1.0, 2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0 + 2.0, 3.0 + 4.0])
+
+
+def test_graph_is_kept_and_a_second_backward_adds_the_same_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    w = leaf([0.5, -1.0, 2.0])
+    loss = ((x * w).tanh() * x).sum()
+    loss.backward()
+    first_x, first_w = x.grad.data.copy(), w.grad.data.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first_x)
+    np.testing.assert_allclose(w.grad.data, 2 * first_w)
+    assert loss.op is not None
+
+
+def test_intermediate_tensors_never_get_a_grad():
+    x = leaf([1.0, 2.0])
+    hidden = x * 2
+    activated = hidden.tanh()
+    loss = (activated * hidden).sum()
+    loss.backward()
+    loss.backward()
+    assert hidden.grad is None
+    assert activated.grad is None
+    assert loss.grad is None
+
+
+def test_backward_of_a_leaf():
+    x = leaf([[1.0, 2.0]])
+    x.backward(np.array([[3.0, 4.0]]))
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 4.0]])
+
+
+def test_setting_grad_to_none_restarts_accumulation():
+    x = leaf([1.0])
+    (x * 2).sum().backward()
+    x.grad = None
+    (x * 5).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [5.0])
+
+
+# Users and optimizers change .grad in place (clipping, zeroing, weight decay): that must
+# work, and must reach no other leaf's grad and not the gradient passed to backward.
+
+
+def test_sum_backward_gives_a_writable_grad():
+    x = leaf(np.ones((3, 4)))
+    x.sum().backward()
+    x.grad.data[0, 0] = 5.0
+    assert x.grad.data.sum() == 5.0 + 11.0
+
+
+def test_leaf_grads_do_not_share_memory():
+    a, b = leaf(np.ones((3, 4))), leaf(np.ones((3, 4)))
+    (a.reshape(12) + b.reshape(12)).backward(np.ones(12))
+    a.grad.data *= 0.5
+    np.testing.assert_array_equal(b.grad.data, np.ones((3, 4)))
+
+
+def test_a_leaf_grad_is_not_the_gradient_passed_to_backward():
+    a, b = leaf(np.ones(3)), leaf(np.ones(3))
+    upstream = np.ones(3)
+    (a + b * 2).backward(upstream)
+    a.grad.data *= 0.5
+    np.testing.assert_array_equal(upstream, np.ones(3))
+
+
+def test_a_100000_op_chain_backpropagates_without_recursion():
+    x = leaf(np.linspace(-1.0, 1.0, 16))
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0001 + 0.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full(16, 1.0001**100_000), rtol=1e-3)
+    # a wrong answer would be far off, e.g. 1.0001 or 0
+    assert x.grad.data.min() > 2e4
+
+
+# ---- higher-order gradients ------------------------------------------------------------------
+
+
+def test_backward_create_graph_makes_a_differentiable_grad():
+    x = leaf([1.0, -2.0, 3.0])
+    (x**3).sum().backward(create_graph=True)
+    first = x.grad
+    np.testing.assert_allclose(first.data, 3 * x.data**2)
+    assert first.requires_grad
+    assert first.op is not None
+    (second,) = mg.grad(first.sum(), x)
+    np.testing.assert_allclose(second.data, 6 * x.data)
+
+
+def test_backward_without_create_graph_records_nothing():
+    x = leaf([1.0, -2.0])
+    (x**3).sum().backward()
+    assert not x.grad.requires_grad
+    assert x.grad.op is None
+
+
+def test_second_and_third_derivatives_of_a_cube():
+    x = leaf([1.0, -2.0, 0.5])
+    (first,) = mg.grad((x**3).sum(), x, create_graph=True)
+    (second,) = mg.grad(first.sum(), x, create_graph=True)
+    (third,) = mg.grad(second.sum(), x)
+    np.testing.assert_allclose(first.data, 3 * x.data**2)
+    np.testing.assert_allclose(second.data, 6 * x.data)
+    np.testing.assert_allclose(third.data, [6.0, 6.0, 6.0])
+
+
+def test_second_derivative_of_tanh():
+    x = leaf(np.linspace(-2, 2, 5))
+    (first,) = mg.grad(x.tanh().sum(), x, create_graph=True)
+    (second,) = mg.grad(first.sum(), x)
+    tanh = np.tanh(x.data)
+    np.testing.assert_allclose(second.data, -2 * tanh * (1 - tanh**2), rtol=1e-12)
+
+
+def f_for_hessian(x, weights):
+    hidden = (weights @ x).sigmoid()
+    return (hidden * hidden).sum() + (x.exp() * x[::-1]).sum() + x.var() * x.max()
+
+
+def gradient_of_f(x_values, weights):
+    x = mg.tensor(x_values, requires_grad=True)
+    (grad,) = mg.grad(f_for_hessian(x, weights), x)
+    return grad.data
+
+
+def test_hessian_vector_product_matches_finite_differences_of_the_gradient():
+    x_values, direction = random_array(4, seed=1), random_array(4, seed=2)
+    weights = mg.tensor(random_array(3, 4, seed=3))
+    x = mg.tensor(x_values, requires_grad=True)
+    (grad,) = mg.grad(f_for_hessian(x, weights), x, create_graph=True)
+    (hvp,) = mg.grad((grad * mg.tensor(direction)).sum(), x)
+    eps = 1e-5
+    numeric = (
+        gradient_of_f(x_values + eps * direction, weights)
+        - gradient_of_f(x_values - eps * direction, weights)
+    ) / (2 * eps)
+    np.testing.assert_allclose(hvp.data, numeric, rtol=1e-5, atol=1e-7)
+
+
+SECOND_ORDER_CASES = {
+    "tanh": (mg.tanh, [(3, 4)]),
+    "sigmoid": (mg.sigmoid, [(3, 4)]),
+    "exp": (mg.exp, [(3,)]),
+    "div": (lambda a, b: a / b, [(3, 4), (4,)]),
+    "matmul": (lambda a, b: a @ b, [(3, 4), (4, 2)]),
+    "batched matmul": (lambda a, b: a @ b, [(2, 3, 4), (4,)]),
+    "var": (lambda x: x.var(axis=1), [(3, 4)]),
+    "std": (lambda x: x.std(axis=0, ddof=1), [(3, 4)]),
+    "max": (lambda x: x.max(axis=-1), [(3, 4)]),
+    "getitem pow": (lambda x: x[np.array([0, 0, 2])] ** 3, [(3, 2)]),
+}
+
+
+def second_order_inputs(shapes):
+    return [random_array(*shape, positive=True, seed=seed) for seed, shape in enumerate(shapes)]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER_CASES)
+def test_gradgradcheck(name):
+    function, shapes = SECOND_ORDER_CASES[name]
+    assert_gradcheck(function, *second_order_inputs(shapes), second_order=True)
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER_CASES)
+def test_second_derivatives_by_gradcheck_of_the_gradient(name):
+    # The same check as gradgradcheck, spelled out with mg.grad and mg.gradcheck.
+    function, shapes = SECOND_ORDER_CASES[name]
+    inputs = second_order_inputs(shapes)
+
+    def weighted_gradient(*tensors):
+        with mg.enable_grad():  # gradcheck evaluates this inside no_grad
+            output = function(*tensors)
+            weights = mg.tensor(random_array(*output.shape, seed=7))
+            grads = mg.grad(output, tensors, grad_outputs=weights, create_graph=True)
+        return mg.concatenate([grad.reshape(-1) for grad in grads])
+
+    assert_gradcheck(weighted_gradient, *inputs)
+
+
+# ---- mg.grad -------------------------------------------------------------------------------
+
+
+def test_grad_returns_a_tuple_and_leaves_dot_grad_alone():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    result = mg.grad((x * w).sum(), [x, w])
+    assert isinstance(result, tuple)
+    assert len(result) == 2
+    np.testing.assert_array_equal(result[0].data, [3.0, 4.0])
+    np.testing.assert_array_equal(result[1].data, [1.0, 2.0])
+    assert x.grad is None
+    assert w.grad is None
+
+
+def test_grad_of_one_input_is_a_one_tuple():
+    x = leaf([1.0, 2.0])
+    result = mg.grad((x * x).sum(), x)
+    assert isinstance(result, tuple)
+    assert len(result) == 1
+    np.testing.assert_array_equal(result[0].data, [2.0, 4.0])
+
+
+def test_grad_does_not_touch_an_existing_grad():
+    x = leaf([1.0, 2.0])
+    (x * 10).sum().backward()
+    mg.grad((x * x).sum(), x)
+    np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
+
+
+def test_grad_outputs_list_sums_contributions():
+    x = leaf([1.0, 2.0])
+    (grad,) = mg.grad([(x * x).sum(), (x * 3).sum()], x)
+    np.testing.assert_array_equal(grad.data, [2.0 + 3.0, 4.0 + 3.0])
+
+
+def test_grad_with_grad_outputs():
+    x = leaf([1.0, 2.0])
+    (grad,) = mg.grad(x * x, x, grad_outputs=np.array([10.0, 100.0]))
+    np.testing.assert_array_equal(grad.data, [20.0, 400.0])
+    (grad,) = mg.grad([x * x, x * 3], x, grad_outputs=[mg.tensor(np.array([1.0, 0.0])), np.array([0.0, 1.0])])
+    np.testing.assert_array_equal(grad.data, [2.0, 3.0])
+
+
+def test_grad_with_respect_to_an_intermediate():
+    x = leaf([1.0, 2.0])
+    hidden = x * 3
+    (grad,) = mg.grad((hidden * hidden).sum(), hidden)
+    np.testing.assert_array_equal(grad.data, 2 * hidden.data)
+    assert hidden.grad is None
+
+
+def test_grad_allow_unused_gives_none():
+    x, unused = leaf([1.0]), leaf([2.0])
+    grads = mg.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    np.testing.assert_array_equal(grads[0].data, [2.0])
+    assert grads[1] is None
+
+
+def test_grad_without_create_graph_gives_constants():
+    x = leaf([1.0, 2.0])
+    (grad,) = mg.grad((x**3).sum(), x)
+    assert not grad.requires_grad
+    assert grad.op is None
+
+
+# ---- no_grad -------------------------------------------------------------------------------
+
+
+def test_no_grad_records_nothing():
+    x = leaf([1.0, 2.0])
+    with mg.no_grad():
+        assert not mg.is_grad_enabled()
+        y = (x * 2).exp().sum()
+    assert mg.is_grad_enabled()
+    assert y.requires_grad is False
+    assert y.op is None
+    np.testing.assert_allclose(y.data, np.exp([2.0, 4.0]).sum())
+
+
+def test_enable_grad_inside_no_grad():
+    x = leaf([1.0, 2.0])
+    with mg.no_grad():
+        with mg.enable_grad():
+            y = (x * 2).sum()
+        z = x * 2
+    assert y.requires_grad
+    assert y.op is not None
+    assert not z.requires_grad
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_no_grad_as_a_decorator():
+    x = leaf([1.0, 2.0])
+
+    @mg.no_grad()
+    def double(t):
+        return t * 2
+
+    assert mg.is_grad_enabled()
+    out = double(x)
+    assert not out.requires_grad
+    assert out.op is None
+    assert mg.is_grad_enabled()
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_restores_recording_after_an_exception():
+    with pytest.raises(ZeroDivisionError), mg.no_grad():
+        _ = 1 / 0
+    assert mg.is_grad_enabled()
+
+
+def test_set_grad_enabled():
+    x = leaf([1.0])
+    with mg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with mg.set_grad_enabled(True):
+        assert (x * 2).requires_grad
+
+
+def test_a_no_grad_object_can_be_entered_again():
+    x = leaf([1.0])
+    context = mg.no_grad()
+    with context:
+        first = x * 2
+    with context:
+        second = x * 2
+    assert not first.requires_grad
+    assert not second.requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_making_a_no_grad_object_without_entering_it_changes_nothing():
+    mg.no_grad()
+    enabled = mg.is_grad_enabled()
+    mg.set_grad_enabled(True)  # undo it for the tests that follow, in case it did change
+    assert enabled
+
+
+def test_detach_stops_the_gradient():
+    x = leaf([1.0, 2.0])
+    y = x * x.detach()
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0])

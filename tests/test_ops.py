@@ -1,0 +1,546 @@
+"""Every primitive and composite op: forward against numpy, backward against finite differences.
+
+Covers minigrad/ops.py and minigrad/composite.py.
+"""
+
+import numpy as np
+import pytest
+from conftest import assert_gradcheck, random_array, reduced_count, shapes_and_axes
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# ---- elementwise functions --------------------------------------------------------------
+
+UNARY = {
+    # name: (minigrad function, numpy function, needs a positive input)
+    "neg": (lambda x: -x, np.negative, False),
+    "exp": (mg.exp, np.exp, False),
+    "log": (mg.log, np.log, True),
+    "sqrt": (mg.sqrt, np.sqrt, True),
+    "tanh": (mg.tanh, np.tanh, False),
+    "sigmoid": (mg.sigmoid, sigmoid, False),
+    "relu": (mg.relu, lambda x: np.maximum(x, 0), False),
+    "abs": (mg.abs, np.abs, False),
+}
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_forward_matches_numpy(name):
+    function, reference, positive = UNARY[name]
+    x = random_array(3, 4, positive=positive)
+    np.testing.assert_allclose(function(mg.tensor(x)).data, reference(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", [name for name in UNARY if name != "neg"])
+def test_unary_method_matches_function(name):
+    function, _, positive = UNARY[name]
+    t = mg.tensor(random_array(5, positive=positive))
+    np.testing.assert_array_equal(getattr(t, name)().data, function(t).data)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_gradcheck(name):
+    function, _, positive = UNARY[name]
+    assert_gradcheck(function, random_array(3, 4, positive=positive))
+
+
+def test_sigmoid_is_accurate_for_large_inputs():
+    out = mg.sigmoid(mg.tensor(np.array([-800.0, 0.0, 800.0]))).data
+    np.testing.assert_array_equal(out, [0.0, 0.5, 1.0])
+
+
+def test_relu_and_abs_gradients_at_zero_are_zero():
+    x = mg.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0])
+    x.grad = None
+    x.abs().sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 1.0])
+
+
+# ---- elementwise arithmetic with broadcasting ------------------------------------------
+
+BINARY = {
+    # name: (minigrad function, numpy function, needs positive operands)
+    "add": (lambda a, b: a + b, np.add, False),
+    "sub": (lambda a, b: a - b, np.subtract, False),
+    "mul": (lambda a, b: a * b, np.multiply, False),
+    "div": (lambda a, b: a / b, np.divide, True),
+    "pow": (lambda a, b: a**b, np.power, True),
+    "maximum": (mg.maximum, np.maximum, False),
+    "minimum": (mg.minimum, np.minimum, False),
+}
+
+BROADCAST_SHAPES = [
+    ((3, 4), (3, 4)),
+    ((3, 4), (4,)),
+    ((4,), (3, 4)),
+    ((3, 1), (1, 4)),
+    ((2, 3, 4), (3, 1)),
+    ((), (3, 4)),
+    ((3, 4), ()),
+]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_forward_matches_numpy(name, shapes):
+    function, reference, positive = BINARY[name]
+    a = random_array(*shapes[0], positive=positive, seed=1)
+    b = random_array(*shapes[1], positive=positive, seed=2)
+    out = function(mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True))
+    assert out.shape == np.broadcast_shapes(*shapes)
+    np.testing.assert_allclose(out.data, reference(a, b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_gradcheck(name, shapes):
+    function, _, positive = BINARY[name]
+    a = random_array(*shapes[0], positive=positive, seed=1)
+    b = random_array(*shapes[1], positive=positive, seed=2)
+    assert_gradcheck(function, a, b)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda x: x + 2.5,
+        lambda x: 2.5 + x,
+        lambda x: x - 2.5,
+        lambda x: 2.5 - x,
+        lambda x: x * 3,
+        lambda x: 3 * x,
+        lambda x: x / 2.5,
+        lambda x: 2.5 / x,
+        lambda x: x**3,
+        lambda x: x**0.5,
+        lambda x: x**-1.5,
+        lambda x: 2.0**x,
+        lambda x: np.float64(1.5) ** x,
+        lambda x: mg.maximum(x, 1.0),
+        lambda x: mg.maximum(1.0, x),
+    ],
+)
+def test_python_scalar_operand_gradcheck(function):
+    assert_gradcheck(function, random_array(3, 4, positive=True))
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_0d_tensor_operand_that_requires_grad(name):
+    function, _, positive = BINARY[name]
+    matrix = random_array(3, 4, positive=positive, seed=1)
+    scalar = random_array(positive=True, seed=2)
+    assert_gradcheck(function, scalar, matrix)
+    assert_gradcheck(function, matrix, scalar)
+
+
+def test_0d_tensor_operand_gradient_is_the_sum():
+    scalar = mg.tensor(np.float64(2.0), requires_grad=True)
+    matrix = mg.tensor(np.ones((3, 4)), requires_grad=True)
+    (scalar * matrix).sum().backward()
+    assert scalar.grad.shape == ()
+    assert scalar.grad.item() == 12.0
+    np.testing.assert_array_equal(matrix.grad.data, np.full((3, 4), 2.0))
+
+
+def test_pow_tensor_exponent_gradient_is_out_times_log_base():
+    base = mg.tensor(np.array([2.0, 3.0]), requires_grad=True)
+    exponent = mg.tensor(np.array([3.0, 0.5]), requires_grad=True)
+    (base**exponent).sum().backward()
+    np.testing.assert_allclose(base.grad.data, [3.0 * 2.0**2, 0.5 * 3.0**-0.5])
+    np.testing.assert_allclose(exponent.grad.data, [8.0 * np.log(2.0), np.sqrt(3.0) * np.log(3.0)])
+
+
+def test_pow_of_negative_base_with_constant_exponent_has_a_finite_gradient():
+    x = mg.tensor(np.array([-2.0, 3.0]), requires_grad=True)
+    (x**2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-4.0, 6.0])
+
+
+# ---- ties ---------------------------------------------------------------------------------
+
+
+def test_max_ties_share_the_gradient_equally():
+    x = mg.tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5])
+
+
+def test_max_ties_along_an_axis():
+    x = mg.tensor(np.array([[1.0, 3.0, 3.0], [5.0, 5.0, 5.0], [0.0, 2.0, 1.0]]), requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3], [0, 1, 0]])
+
+
+def test_min_ties_share_the_gradient_equally():
+    x = mg.tensor(np.array([2.0, 1.0, 1.0]), requires_grad=True)
+    x.min().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5])
+
+
+def test_maximum_ties_split_the_gradient_in_half():
+    a = mg.tensor(np.array([1.0, 2.0, 5.0]), requires_grad=True)
+    b = mg.tensor(np.array([1.0, 3.0, 4.0]), requires_grad=True)
+    mg.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad.data, [0.5, 1.0, 0.0])
+
+
+# ---- where ----------------------------------------------------------------------------------
+
+CONDITION = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, True]])
+
+
+def test_where_forward_matches_numpy():
+    a, b = random_array(3, 4, seed=1), random_array(4, seed=2)
+    out = mg.where(CONDITION, mg.tensor(a), mg.tensor(b))
+    np.testing.assert_array_equal(out.data, np.where(CONDITION, a, b))
+    out = mg.where(mg.tensor(CONDITION), mg.tensor(a), 0.0)
+    np.testing.assert_array_equal(out.data, np.where(CONDITION, a, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("condition", "a_shape", "b_shape"),
+    [
+        (CONDITION, (3, 4), (3, 4)),
+        (CONDITION, (3, 4), (4,)),
+        (CONDITION, (3, 1), ()),
+        (CONDITION[0], (3, 4), (3, 4)),  # the condition broadcasts
+        (CONDITION[:, :1], (3, 4), (1, 4)),
+    ],
+    ids=str,
+)
+def test_where_gradcheck(condition, a_shape, b_shape):
+    a, b = random_array(*a_shape, seed=1), random_array(*b_shape, seed=2)
+    assert_gradcheck(lambda x, y: mg.where(condition, x, y), a, b)
+
+
+@pytest.mark.parametrize("scalar_first", [True, False])
+def test_where_with_a_scalar_branch(scalar_first):
+    x = random_array(3, 4)
+
+    def function(t):
+        return mg.where(CONDITION, 0.5, t) if scalar_first else mg.where(CONDITION, t, 0.5)
+
+    assert_gradcheck(function, x)
+    t = mg.tensor(x, requires_grad=True)
+    function(t).sum().backward()
+    expected = ~CONDITION if scalar_first else CONDITION
+    np.testing.assert_array_equal(t.grad.data, expected.astype(float))
+
+
+# ---- reductions, over hypothesis-drawn shapes and axes ---------------------------------
+
+REDUCTIONS = {
+    # name: (minigrad method call, numpy call)
+    "sum": (lambda t, axis, keepdims: t.sum(axis, keepdims), np.sum),
+    "max": (lambda t, axis, keepdims: t.max(axis, keepdims), np.max),
+    "min": (lambda t, axis, keepdims: t.min(axis, keepdims), np.min),
+    "mean": (lambda t, axis, keepdims: t.mean(axis, keepdims), np.mean),
+    "var": (lambda t, axis, keepdims: t.var(axis, keepdims), np.var),
+    "var_ddof1": (
+        lambda t, axis, keepdims: t.var(axis, keepdims, ddof=1),
+        lambda x, axis, keepdims: np.var(x, axis, keepdims=keepdims, ddof=1),
+    ),
+    "std": (lambda t, axis, keepdims: t.std(axis, keepdims), np.std),
+    "std_ddof1": (
+        lambda t, axis, keepdims: t.std(axis, keepdims, ddof=1),
+        lambda x, axis, keepdims: np.std(x, axis, keepdims=keepdims, ddof=1),
+    ),
+}
+
+reduction_settings = settings(max_examples=30, deadline=None)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@reduction_settings
+@given(shape_and_axis=shapes_and_axes(), keepdims=st.booleans(), seed=st.integers(0, 100))
+def test_reduction_forward_and_gradcheck(name, shape_and_axis, keepdims, seed):
+    shape, axis = shape_and_axis
+    if name.startswith(("var", "std")):
+        # one value per result: the variance is 0 (or 0/0), and sqrt's slope at 0 is infinite
+        assume(reduced_count(shape, axis) > 1)
+    reduce, reference = REDUCTIONS[name]
+    x = random_array(*shape, seed=seed)
+    # finite differences must not step across a tie of max or min
+    assume(x.size < 2 or np.diff(np.sort(x, axis=None)).min() > 1e-4)
+    out = reduce(mg.tensor(x), axis, keepdims)
+    expected = reference(x, axis, keepdims=keepdims)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    assert_gradcheck(lambda t: reduce(t, axis, keepdims), x)
+
+
+@pytest.mark.parametrize("function", [mg.mean, mg.var, mg.std])
+def test_composite_functions_match_methods(function):
+    t = mg.tensor(random_array(3, 4))
+    np.testing.assert_array_equal(function(t, 1).data, getattr(t, function.__name__)(1).data)
+
+
+def test_sum_gradient_is_ones():
+    x = mg.tensor(random_array(2, 3), requires_grad=True)
+    x.sum(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
+
+
+def test_mean_gradient_is_one_over_n():
+    x = mg.tensor(random_array(2, 3, 4), requires_grad=True)
+    x.mean(axis=(0, -1)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full((2, 3, 4), 1 / 8))
+
+
+# ---- shape ops ------------------------------------------------------------------------------
+
+SHAPE_OPS = {
+    "reshape -1": (lambda t: t.reshape(-1), lambda x: x.reshape(-1)),
+    "reshape 4,-1": (lambda t: t.reshape(4, -1), lambda x: x.reshape(4, -1)),
+    "reshape tuple": (lambda t: t.reshape((3, 2, 4)), lambda x: x.reshape(3, 2, 4)),
+    "mg.reshape": (lambda t: mg.reshape(t, (6, 4)), lambda x: x.reshape(6, 4)),
+    "transpose": (lambda t: t.transpose(), lambda x: x.transpose()),
+    "transpose axes": (lambda t: t.transpose(1, 2, 0), lambda x: x.transpose(1, 2, 0)),
+    "transpose tuple": (lambda t: t.transpose((2, 0, 1)), lambda x: x.transpose(2, 0, 1)),
+    "transpose negative": (lambda t: t.transpose(-1, 0, -2), lambda x: x.transpose(-1, 0, -2)),
+    "mg.transpose": (lambda t: mg.transpose(t, (0, 2, 1)), lambda x: x.transpose(0, 2, 1)),
+    "T": (lambda t: t.T, lambda x: x.T),
+    "broadcast_to": (
+        lambda t: t[:, :1, :].broadcast_to((5, 2, 3, 4)),
+        lambda x: np.broadcast_to(x[:, :1, :], (5, 2, 3, 4)),
+    ),
+    "mg.broadcast_to": (
+        lambda t: mg.broadcast_to(t[0, 0], (3, 4)),
+        lambda x: np.broadcast_to(x[0, 0], (3, 4)),
+    ),
+    "flatten": (lambda t: t.flatten(), lambda x: x.flatten()),
+    "flatten start": (lambda t: t.flatten(1), lambda x: x.reshape(2, 12)),
+    "flatten end": (lambda t: t.flatten(0, 1), lambda x: x.reshape(6, 4)),
+    "slice": (lambda t: t[1], lambda x: x[1]),
+    "negative index": (lambda t: t[-1, :, -2], lambda x: x[-1, :, -2]),
+    "step slice": (lambda t: t[:, ::2, 1:3], lambda x: x[:, ::2, 1:3]),
+    "reversed slice": (lambda t: t[..., ::-1], lambda x: x[..., ::-1]),
+    "new axis": (lambda t: t[:, None, 0], lambda x: x[:, None, 0]),
+    "int array with repeats": (
+        lambda t: t[:, np.array([2, 0, 2, 2])],
+        lambda x: x[:, np.array([2, 0, 2, 2])],
+    ),
+    "list with repeats": (lambda t: t[[1, 1, 0]], lambda x: x[[1, 1, 0]]),
+    "two int arrays": (
+        lambda t: t[np.array([0, 1, 1]), :, np.array([3, 3, 0])],
+        lambda x: x[np.array([0, 1, 1]), :, np.array([3, 3, 0])],
+    ),
+    "negative int array": (lambda t: t[0, np.array([-1, -1, 0])], lambda x: x[0, np.array([-1, -1, 0])]),
+    "bool mask": (lambda t: t[t.data > 0], lambda x: x[x > 0]),
+    "bool mask tensor": (lambda t: t[mg.tensor(t.data < 0.5)], lambda x: x[x < 0.5]),
+    "bool mask on an axis": (
+        lambda t: t[:, np.array([True, False, True])],
+        lambda x: x[:, np.array([True, False, True])],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SHAPE_OPS)
+def test_shape_op_forward_matches_numpy(name):
+    function, reference = SHAPE_OPS[name]
+    x = random_array(2, 3, 4)
+    out = function(mg.tensor(x, requires_grad=True))
+    np.testing.assert_array_equal(out.data, reference(x))
+
+
+@pytest.mark.parametrize("name", SHAPE_OPS)
+def test_shape_op_gradcheck(name):
+    function, _ = SHAPE_OPS[name]
+    assert_gradcheck(function, random_array(2, 3, 4))
+
+
+def test_getitem_repeated_positions_add_up():
+    x = mg.tensor(np.zeros(4), requires_grad=True)
+    x[np.array([1, 1, 3, 1])].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 3.0, 0.0, 1.0])
+
+
+def test_broadcast_to_gradient_sums_the_copies():
+    x = mg.tensor(np.ones((3, 1)), requires_grad=True)
+    x.broadcast_to((2, 3, 4)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((3, 1), 8.0))
+
+
+def test_shape_ops_on_a_0d_tensor():
+    x = mg.tensor(np.float64(2.0), requires_grad=True)
+    assert x.flatten().shape == (1,)
+    assert x.reshape(1, 1).shape == (1, 1)
+    assert_gradcheck(lambda t: t.reshape(1, 1, 1).broadcast_to((2, 1, 3)), random_array())
+
+
+# ---- joining --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shapes", "axis"),
+    [
+        (((2, 3), (4, 3)), 0),
+        (((2, 3), (2, 1), (2, 2)), 1),
+        (((2, 3, 1), (2, 3, 2)), -1),
+        (((3,), (3,)), 0),
+    ],
+    ids=str,
+)
+def test_concatenate(shapes, axis):
+    arrays = [random_array(*shape, seed=seed) for seed, shape in enumerate(shapes)]
+    out = mg.concatenate([mg.tensor(a) for a in arrays], axis=axis)
+    np.testing.assert_array_equal(out.data, np.concatenate(arrays, axis=axis))
+    assert_gradcheck(lambda *ts: mg.concatenate(ts, axis=axis), *arrays)
+
+
+def test_concatenate_with_a_constant():
+    x = random_array(2, 3)
+    constant = mg.tensor(np.ones((1, 3)))
+    assert_gradcheck(lambda t: mg.concatenate([constant, t, constant]), x)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
+def test_stack(axis):
+    arrays = [random_array(2, 3, seed=seed) for seed in range(3)]
+    out = mg.stack([mg.tensor(a) for a in arrays], axis=axis)
+    np.testing.assert_array_equal(out.data, np.stack(arrays, axis=axis))
+    assert_gradcheck(lambda *ts: mg.stack(ts, axis=axis), *arrays)
+
+
+# ---- matmul ---------------------------------------------------------------------------------
+
+MATMUL_SHAPES = [
+    ((3, 4), (4, 2)),
+    ((4,), (4, 2)),
+    ((3, 4), (4,)),
+    ((4,), (4,)),
+    ((5, 3, 4), (5, 4, 2)),
+    ((5, 3, 4), (4, 2)),
+    ((3, 4), (5, 4, 2)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((4,), (5, 4, 2)),
+    ((5, 3, 4), (4,)),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_forward_matches_numpy(shapes):
+    a, b = random_array(*shapes[0], seed=1), random_array(*shapes[1], seed=2)
+    out = mg.tensor(a, requires_grad=True) @ mg.tensor(b, requires_grad=True)
+    expected = a @ b
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(mg.matmul(mg.tensor(a), mg.tensor(b)).data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_gradcheck(shapes):
+    a, b = random_array(*shapes[0], seed=1), random_array(*shapes[1], seed=2)
+    assert_gradcheck(lambda x, y: x @ y, a, b)
+
+
+def test_matmul_gradients_are_the_textbook_formulas():
+    a, b = random_array(3, 4, seed=1), random_array(4, 2, seed=2)
+    ta, tb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    (ta @ tb).sum().backward()
+    np.testing.assert_allclose(ta.grad.data, np.ones((3, 2)) @ b.T)
+    np.testing.assert_allclose(tb.grad.data, a.T @ np.ones((3, 2)))
+
+
+# ---- the graph shows the chain rule at work ----------------------------------------------
+
+
+def recorded_ops(output):
+    """Every op in the graph behind ``output``."""
+    ops, seen, stack = [], set(), [output]
+    while stack:
+        tensor = stack.pop()
+        if tensor.op is None or id(tensor.op) in seen:
+            continue
+        seen.add(id(tensor.op))
+        ops.append(tensor.op)
+        stack.extend(tensor.op.inputs)
+    return ops
+
+
+def test_broadcasting_is_an_op_in_the_graph():
+    a = mg.tensor(np.ones((3, 4)), requires_grad=True)
+    b = mg.tensor(np.ones(4), requires_grad=True)
+    out = a + b
+    assert out.op.name == "add"
+    assert out.op.inputs[0] is a
+    assert out.op.inputs[1].op.name == "broadcast_to"
+    assert out.op.inputs[1].op.inputs[0] is b
+    assert out.op.inputs[1].shape == (3, 4)
+
+
+def test_same_shapes_need_no_broadcast_node():
+    a = mg.tensor(np.ones((3, 4)), requires_grad=True)
+    out = a * mg.tensor(np.ones((3, 4)), requires_grad=True)
+    assert [op.name for op in recorded_ops(out)] == ["mul"]
+
+
+def test_sum_backward_is_a_broadcast():
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    upstream = mg.tensor(np.float64(2.0), requires_grad=True)
+    (grad,) = mg.grad(x.sum(), x, grad_outputs=upstream, create_graph=True)
+    assert grad.op.name == "broadcast_to"
+    np.testing.assert_array_equal(grad.data, np.full((2, 3), 2.0))
+
+
+def test_broadcast_backward_is_a_sum():
+    x = mg.tensor(np.ones((3, 1)), requires_grad=True)
+    upstream = mg.tensor(np.ones((2, 3, 4)), requires_grad=True)
+    (grad,) = mg.grad(x.broadcast_to((2, 3, 4)), x, grad_outputs=upstream, create_graph=True)
+    assert "sum" in [op.name for op in recorded_ops(grad)]
+    assert "broadcast_to" not in [op.name for op in recorded_ops(grad)]
+
+
+def test_var_ops_carry_nested_composite_scopes():
+    x = mg.tensor(random_array(2, 3), requires_grad=True)
+    ops = recorded_ops(x.var())
+    scopes = [tuple(scope.label for scope in op.scope) for op in ops]
+    assert all(labels[0] == "var" for labels in scopes)
+    assert ("var", "mean") in scopes
+    assert ("var",) in scopes
+    inner_sum = next(op for op in ops if op.name == "sum" and len(op.scope) == 2)
+    assert inner_sum.scope[1].label == "mean"
+    assert inner_sum.scope[1].kind == "composite"
+
+
+def test_std_wraps_var_wraps_mean():
+    x = mg.tensor(random_array(2, 3), requires_grad=True)
+    out = x.std()
+    assert [scope.label for scope in out.op.scope] == ["std"]
+    labels = {tuple(scope.label for scope in op.scope) for op in recorded_ops(out)}
+    assert labels == {("std",), ("std", "var"), ("std", "var", "mean")}
+
+
+def test_each_composite_call_is_its_own_scope():
+    x = mg.tensor(random_array(2, 3), requires_grad=True)
+    first, second = x.mean(), x.mean()
+    assert first.op.scope[0] is not second.op.scope[0]
+
+
+def test_primitive_ops_outside_composites_have_no_scope():
+    x = mg.tensor(random_array(2, 3), requires_grad=True)
+    assert (x * 2).op.scope == ()
+
+
+# ---- no silent state: ops leave their inputs alone ---------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape_and_axis=shapes_and_axes())
+def test_ops_do_not_change_their_inputs(shape_and_axis):
+    shape, axis = shape_and_axis
+    x = random_array(*shape)
+    t = mg.tensor(x, requires_grad=True)
+    out = (t.var(axis) + t.max(axis) * 2 + t.exp().sum(axis)).sum()
+    out.backward()
+    np.testing.assert_array_equal(t.data, x)

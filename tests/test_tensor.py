@@ -1,0 +1,310 @@
+"""Tensor creation, dtype rules, and what a tensor tells about itself (minigrad/tensor.py)."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+# ---- dtypes -----------------------------------------------------------------------------
+
+
+def test_python_floats_get_the_default_float32():
+    assert mg.get_default_dtype() == np.float32
+    assert mg.tensor(1.5).dtype == np.float32
+    assert mg.tensor([[1.0, 2.0], [3.0, 4.0]]).dtype == np.float32
+    assert mg.Tensor([1.0, 2]).dtype == np.float32
+
+
+def test_python_ints_become_int64_and_bools_bool():
+    assert mg.tensor(3).dtype == np.int64
+    assert mg.tensor([1, 2, 3]).dtype == np.int64
+    assert mg.tensor([True, False]).dtype == np.bool_
+
+
+def test_numpy_data_keeps_its_dtype():
+    assert mg.tensor(np.ones(3)).dtype == np.float64
+    assert mg.tensor(np.ones(3, dtype=np.float32)).dtype == np.float32
+    assert mg.tensor(np.float64(2.0)).dtype == np.float64
+    assert mg.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+
+
+def test_dtype_argument_wins():
+    assert mg.tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert mg.tensor(np.ones(2), dtype=np.float32).dtype == np.float32
+
+
+def test_set_default_dtype_changes_new_float_tensors(float64_default):
+    assert mg.get_default_dtype() == np.float64
+    assert mg.tensor(1.5).dtype == np.float64
+    assert mg.zeros(2).dtype == np.float64
+    assert mg.randn(2).dtype == np.float64
+    assert mg.tensor(1).dtype == np.int64
+
+
+def test_set_default_dtype_rejects_non_float_dtypes():
+    with pytest.raises(TypeError, match="floating-point"):
+        mg.set_default_dtype(np.int64)
+    assert mg.get_default_dtype() == np.float32
+
+
+def test_tensor_copies_its_data():
+    array = np.ones(3)
+    t = mg.tensor(array)
+    array[0] = 5.0
+    assert t.data[0] == 1.0
+
+
+# ---- no silent upcast ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        lambda t: t * 2.0,
+        lambda t: 2.0 * t,
+        lambda t: t + 1,
+        lambda t: t - 0.5,
+        lambda t: 1.0 / t,
+        lambda t: t**2,
+        lambda t: t**0.5,
+        lambda t: 2.0**t,
+        lambda t: t * np.float64(2),
+        lambda t: np.float64(2) * t,
+        lambda t: np.float64(2) - t,
+        lambda t: np.float64(2) / t,
+        lambda t: np.int64(3) + t,
+        lambda t: mg.maximum(t, 0.5),
+        lambda t: mg.where(np.array([True, False, True]), t, 0.0),
+    ],
+)
+def test_scalars_do_not_upcast_a_float32_tensor(expression):
+    t = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = expression(t)
+    assert isinstance(out, mg.Tensor)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert t.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_a_float64_gradient_does_not_upcast_a_float32_leaf_grad(as_tensor):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    upstream = np.ones(2)
+    (x * 2).backward(mg.tensor(upstream) if as_tensor else upstream)
+    assert x.grad.dtype == np.float32
+
+
+def test_integer_tensors_stay_integer_with_int_scalars():
+    t = mg.tensor([1, 2, 3])
+    assert (t * 2).dtype == np.int64
+    assert (t + np.int64(1)).dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "expression", [lambda t: t / 2, lambda t: 6 / t, lambda t: t / t], ids=["t/2", "6/t", "t/t"]
+)
+def test_integer_division_gives_the_default_float_dtype(expression):
+    out = expression(mg.tensor([1, 2, 3]))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, expression(np.array([1, 2, 3])))
+
+
+# ---- reflected operators ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (lambda a, t: a + t, lambda a, x: a + x),
+        (lambda a, t: a - t, lambda a, x: a - x),
+        (lambda a, t: a * t, lambda a, x: a * x),
+        (lambda a, t: a / t, lambda a, x: a / x),
+        (lambda a, t: a**t, lambda a, x: a**x),
+        (lambda a, t: a @ t, lambda a, x: a @ x),
+    ],
+)
+def test_ndarray_on_the_left_gives_a_tensor(expression, expected):
+    array = np.array([[1.0, 2.0], [3.0, 4.0]])
+    t = mg.tensor(np.array([[0.5, 1.5], [2.0, 1.0]]), requires_grad=True)
+    out = expression(array, t)
+    assert isinstance(out, mg.Tensor)
+    assert out.requires_grad
+    np.testing.assert_allclose(out.data, expected(array, t.data))
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (lambda t: np.float64(3) * t, [3.0, 6.0]),
+        (lambda t: np.float64(3) + t, [4.0, 5.0]),
+        (lambda t: np.float64(3) - t, [2.0, 1.0]),
+        (lambda t: np.float64(4) / t, [4.0, 2.0]),
+        (lambda t: np.float32(2) ** t, [2.0, 4.0]),
+        (lambda t: 2.0**t, [2.0, 4.0]),
+        (lambda t: 3 - t, [2.0, 1.0]),
+    ],
+)
+def test_scalar_on_the_left_gives_a_tensor(expression, expected):
+    t = mg.tensor([1.0, 2.0], requires_grad=True)
+    out = expression(t)
+    assert isinstance(out, mg.Tensor)
+    assert out.requires_grad
+    np.testing.assert_allclose(out.data, expected)
+
+
+# ---- what a tensor tells about itself ---------------------------------------------------
+
+
+def test_shape_ndim_dtype_size_len():
+    t = mg.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4)
+    assert t.ndim == 3
+    assert t.dtype == np.float32
+    assert t.size == 24
+    assert type(t.size) is int
+    assert len(t) == 2
+
+
+def test_len_of_a_0d_tensor_is_an_error():
+    with pytest.raises(TypeError, match="0-d"):
+        len(mg.tensor(1.0))
+
+
+def test_item():
+    assert mg.tensor([[2.5]]).item() == 2.5
+    assert isinstance(mg.tensor(3).item(), int)
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        mg.tensor([1.0, 2.0]).item()
+
+
+def test_numpy_and_asarray_give_the_data():
+    t = mg.tensor([1.0, 2.0])
+    assert isinstance(t.numpy(), np.ndarray)
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+    array = np.asarray(t)
+    assert isinstance(array, np.ndarray)
+    assert array.dtype == np.float32
+    np.testing.assert_array_equal(array, [1.0, 2.0])
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+
+
+def test_data_is_assignable():
+    t = mg.tensor([1.0, 2.0], requires_grad=True)
+    t.data = np.array([5.0, 6.0], dtype=np.float32)
+    np.testing.assert_array_equal((t * 2).data, [10.0, 12.0])
+
+
+def test_fresh_tensor_state():
+    t = mg.tensor([1.0, 2.0])
+    assert t.requires_grad is False
+    assert t.grad is None
+    assert t.is_leaf
+    assert t.name is None
+    u = mg.tensor([1.0], requires_grad=True)
+    assert u.requires_grad is True
+    assert u.is_leaf
+    assert not (u * 2).is_leaf
+
+
+def test_name_is_kept():
+    t = mg.tensor([1.0], name="weight")
+    assert t.name == "weight"
+    t.name = "w"
+    assert t.name == "w"
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    detached = y.detach()
+    assert detached.requires_grad is False
+    assert detached.is_leaf
+    np.testing.assert_array_equal(detached.data, y.data)
+    assert np.shares_memory(detached.data, y.data)
+
+
+def test_requires_grad_on_an_integer_tensor_raises():
+    with pytest.raises(TypeError, match="floating-point"):
+        mg.tensor([1, 2, 3], requires_grad=True)
+    with pytest.raises(TypeError):
+        mg.tensor([1, 2, 3]).requires_grad_()
+
+
+def test_requires_grad_underscore_on_a_leaf():
+    t = mg.tensor([1.0])
+    assert t.requires_grad_() is t
+    assert t.requires_grad
+
+
+def test_repr():
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
+    assert "dtype=float64" in repr(mg.tensor(np.array([1.0])))
+    assert "name='w'" in repr(mg.tensor([1.0], name="w"))
+    computed = mg.tensor([1.0], requires_grad=True) * 2
+    assert repr(computed).startswith("tensor([2.]")
+    assert "Mul" in repr(computed)
+
+
+# ---- factories ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factory, value", [(mg.zeros, 0.0), (mg.ones, 1.0)])
+def test_zeros_and_ones(factory, value):
+    for t in (factory(2, 3), factory((2, 3))):
+        assert t.shape == (2, 3)
+        assert t.dtype == np.float32
+        assert t.requires_grad is False
+        assert np.all(t.data == value)
+    t = factory(4, dtype=np.float64, requires_grad=True)
+    assert t.dtype == np.float64
+    assert t.requires_grad
+
+
+@pytest.mark.parametrize("factory", [mg.randn, mg.rand])
+def test_random_factories(factory):
+    t = factory(3, 4)
+    assert t.shape == (3, 4)
+    assert t.dtype == np.float32
+    assert factory((3, 4)).shape == (3, 4)
+    t = factory(5, dtype=np.float64, requires_grad=True)
+    assert t.dtype == np.float64
+    assert t.requires_grad
+
+
+def test_rand_is_in_the_unit_interval():
+    mg.manual_seed(0)
+    values = mg.rand(1000).data
+    assert values.min() >= 0.0
+    assert values.max() < 1.0
+
+
+@pytest.mark.parametrize("factory", [mg.randn, mg.rand])
+def test_manual_seed_makes_random_factories_reproducible(factory):
+    mg.manual_seed(123)
+    first = factory(5).data
+    second = factory(5).data
+    mg.manual_seed(123)
+    np.testing.assert_array_equal(factory(5).data, first)
+    np.testing.assert_array_equal(factory(5).data, second)
+    assert not np.array_equal(first, second)
+    mg.manual_seed(124)
+    assert not np.array_equal(factory(5).data, first)
+
+
+def test_arange():
+    t = mg.arange(5)
+    assert t.dtype == np.int64
+    np.testing.assert_array_equal(t.data, [0, 1, 2, 3, 4])
+    t = mg.arange(1, 2, 0.25)
+    assert t.dtype == np.float32
+    np.testing.assert_allclose(t.data, [1.0, 1.25, 1.5, 1.75])
+    t = mg.arange(3, dtype=np.float64, requires_grad=True)
+    assert t.dtype == np.float64
+    assert t.requires_grad
+    np.testing.assert_array_equal(t.data, [0.0, 1.0, 2.0])
+
+
+def test_negative_shape_is_an_error():
+    with pytest.raises(ValueError, match="shape"):
+        mg.zeros(2, -1)
