@@ -43,9 +43,11 @@ class Adam(Optimizer):
     ``running = (1 - momentum) * running + momentum * batch_stat``; Adam updates
     :math:`m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t`. So :math:`\beta_1` plays the
     role of ``1 - momentum``: Adam's default :math:`\beta_1 = 0.9` is batch norm's
-    default ``momentum=0.1``. Batch norm needs no bias correction because its
-    running mean starts at a sensible guess (0 for the mean, 1 for the variance), not
-    at an average of nothing.
+    default ``momentum=0.1``. Batch norm does without a bias correction because it
+    uses its averages only in evaluation, after many batches, when the pull of their
+    starting values (mean 0, variance 1) has faded; Adam uses its moments from the
+    first step, when :math:`m_1 = (1 - \beta_1) g_1` alone is ten times too small (for
+    :math:`\beta_1 = 0.9`).
 
     Parameters
     ----------
@@ -100,9 +102,12 @@ class Adam(Optimizer):
         )
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
         theta, g = param.data, param.grad.data
-        state = self.state.get(param) or self._initial_state(param, group["amsgrad"])
+        if param not in self.state:
+            self.state[param] = self._initial_state(param, group["amsgrad"])
+        state = self.state[param]
         state["step"] += 1
         t = int(state["step"])  # a Python int keeps the bias corrections Python floats
         if weight_decay != 0:
@@ -135,7 +140,6 @@ class Adam(Optimizer):
         }
         if amsgrad:
             state["max_exp_avg_sq"] = np.zeros_like(param.data)
-        self.state[param] = state
         return state
 
 

@@ -51,7 +51,9 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an optimizer such as optim.SGD, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"{name}: expected an optimizer such as optim.SGD, got {type(optimizer).__name__}"
+            )
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -135,7 +137,8 @@ class LambdaLR(LRScheduler):
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
                 raise ValueError(
-                    f"LambdaLR: got {len(lr_lambda)} lr_lambdas for an optimizer with {groups} parameter groups"
+                    f"LambdaLR: got {len(lr_lambda)} lr_lambdas for an optimizer with "
+                    f"{groups} parameter groups; pass one function, or one per group"
                 )
             self.lr_lambdas = list(lr_lambda)
         else:
@@ -143,7 +146,9 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base_lr * lr_lambda(self.last_epoch) for base_lr, lr_lambda in zip(self.base_lrs, self.lr_lambdas)]
+        return [
+            base_lr * lr_lambda(self.last_epoch) for base_lr, lr_lambda in zip(self.base_lrs, self.lr_lambdas)
+        ]
 
 
 class StepLR(LRScheduler):
@@ -165,7 +170,9 @@ class StepLR(LRScheduler):
         See :class:`LRScheduler`.
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)

@@ -66,8 +66,7 @@ class Optimizer:
         groups = list(params)
         if not groups:
             raise ValueError(
-                f"{name}: got an empty parameter list; pass the tensors to optimize, "
-                f"e.g. model.parameters()"
+                f"{name}: got an empty parameter list; pass the tensors to optimize, e.g. model.parameters()"
             )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -101,7 +100,9 @@ class Optimizer:
         params = [params] if isinstance(params, Tensor) else list(params)
         for param in params:
             if not isinstance(param, Tensor):
-                raise TypeError(f"{name}: can only optimize Tensors, but one parameter is a {type(param).__name__}")
+                raise TypeError(
+                    f"{name}: can only optimize Tensors, but one parameter is a {type(param).__name__}"
+                )
             if not param.is_leaf:
                 raise ValueError(
                     f"{name}: can't optimize a non-leaf tensor (one computed by an op); "
