@@ -48,19 +48,30 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """
     name = os.fspath(path)
     try:
-        with np.load(name, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not a state dict")
-            if _FORMAT_KEY not in archive.files:
-                raise ValueError(
-                    "it is an .npz file but was not written by mg.save; load it with "
-                    "np.load and pass the arrays to load_state_dict"
-                )
-            return {key: archive[key] for key in archive.files if key != _FORMAT_KEY}
+        return _read_state_dict(name)
     except FileNotFoundError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
         reason = str(error)
-        if "pickle" in reason:
+        if reason.startswith("Object arrays cannot be loaded"):
+            reason = "it holds an array of Python objects, which could run code when loaded"
+        elif "pickle" in reason:
             reason = "it is neither .npz nor .npy, and pickled data is never loaded (it could run code)"
         raise ValueError(f"load: {name} is not a minigrad state dict file: {reason}") from None
+
+
+def _read_state_dict(name: str) -> dict[str, np.ndarray]:
+    contents = np.load(name, allow_pickle=False)
+    if not isinstance(contents, np.lib.npyio.NpzFile):
+        raise ValueError("it holds a single array, not a state dict")
+    with contents as archive:
+        if _FORMAT_KEY not in archive.files:
+            raise ValueError(
+                "it is an .npz file but was not written by mg.save; load it with "
+                "np.load and pass the arrays to load_state_dict"
+            )
+        state_dict = {key: archive[key] for key in archive.files if key != _FORMAT_KEY}
+    for key, array in state_dict.items():
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"{key!r} holds {array.dtype} values, and a state dict holds numbers only")
+    return state_dict

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import strategies as st
 
 import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
 
 
 def assert_gradcheck(
@@ -87,3 +89,40 @@ def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
         return int(np.prod(shape))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return int(np.prod([shape[a] for a in axes]))
+
+
+# ---- models and state, for the nn and serialization tests --------------------------
+
+
+def make_model() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(64, 100), nn.BatchNorm1d(100), nn.Sigmoid(), nn.Linear(100, 10))
+
+
+def train_steps(model: nn.Module, steps: int = 3, lr: float = 0.1, seed: int = 0) -> list[float]:
+    """Plain gradient descent on random data and labels; returns the losses."""
+    rng = np.random.default_rng(seed)
+    in_features = next(model.parameters()).shape[1]
+    losses = []
+    for _ in range(steps):
+        x = mg.tensor(rng.standard_normal((16, in_features)))
+        target = rng.integers(0, 10, 16)
+        loss = F.cross_entropy(model(x), target)
+        model.zero_grad()
+        loss.backward()
+        for parameter in model.parameters():
+            parameter.data -= lr * parameter.grad.data
+        losses.append(loss.item())
+    return losses
+
+
+def snapshot(module: nn.Module) -> dict[str, np.ndarray]:
+    """The module's state, copied again so that nothing the module does can reach it."""
+    return {key: value.copy() for key, value in module.state_dict().items()}
+
+
+def assert_same_arrays(actual: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> None:
+    """The same keys in the same order, and every array the same in dtype, shape and value."""
+    assert list(actual) == list(expected)
+    for key, value in expected.items():
+        assert actual[key].dtype == value.dtype and actual[key].shape == value.shape, key
+        np.testing.assert_array_equal(actual[key], value, err_msg=key)

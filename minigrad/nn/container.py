@@ -46,14 +46,20 @@ class ModuleList(Module):
 class Sequential(ModuleList):
     """Modules applied one after the other: ``Sequential(a, b)(x) == b(a(x))``.
 
-    State dict keys read ``0.weight``, ``1.running_mean``, as in PyTorch.
+    State dict keys read ``0.weight``, ``1.running_mean``, as in PyTorch. A slice
+    keeps the original names, so ``model[1:]`` starts at ``(1)``.
     """
 
     def __init__(self, *modules: Module) -> None:
-        # A slice of a Sequential arrives as one list.
-        if len(modules) == 1 and isinstance(modules[0], list):
-            modules = tuple(modules[0])
         super().__init__(modules)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if not isinstance(index, slice):
+            return super().__getitem__(index)
+        part = Sequential()
+        for name in list(self._modules)[index]:
+            setattr(part, name, self._modules[name])
+        return part
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():

@@ -97,7 +97,9 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         )
     if n and (target.min() < 0 or target.max() >= classes):
         bad = target[(target < 0) | (target >= classes)][0]
-        raise ValueError(f"cross_entropy: target {bad} is out of range for {classes} classes (0 to {classes - 1})")
+        raise ValueError(
+            f"cross_entropy: target {bad} is out of range for {classes} classes (0 to {classes - 1})"
+        )
     picked = log_probabilities[np.arange(n), target]
     return _reduce(-picked, reduction, "cross_entropy")
 
@@ -109,7 +111,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if target_shape != input.shape:
         raise ValueError(
             f"mse_loss: input shape {input.shape} and target shape {target_shape} differ; "
-            f"they would broadcast, which is rarely meant. Reshape one to match"
+            f"the loss compares them element by element, so reshape one to match the other"
         )
     return _reduce((input - target) ** 2, reduction, "mse_loss")
 
@@ -239,7 +241,7 @@ def layer_norm(
     count = len(normalized_shape)
     if x.shape[x.ndim - count :] != normalized_shape:
         raise ValueError(
-            f"layer_norm: the input's last axes {x.shape[x.ndim - count:]} must equal "
+            f"layer_norm: the input's last axes {x.shape[x.ndim - count :]} must equal "
             f"normalized_shape {normalized_shape} (input shape {x.shape})"
         )
     axes = tuple(range(x.ndim - count, x.ndim))

@@ -13,7 +13,9 @@ class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f'{type(self).__name__}: reduction must be "mean", "sum" or "none", got {reduction!r}')
+            raise ValueError(
+                f'{type(self).__name__}: reduction must be "mean", "sum" or "none", got {reduction!r}'
+            )
         self.reduction = reduction
 
     def extra_repr(self) -> str:

@@ -79,7 +79,9 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Add state that is saved in the state dict but not learned (e.g. running_mean)."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+            )
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
@@ -109,17 +111,24 @@ class Module:
 
     # ---- walking the tree -----------------------------------------------------------
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every module inside it, with their paths (pre-order)."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every module inside it, with their paths (pre-order).
+
+        A module that appears at several paths is listed once, unless
+        ``remove_duplicate=False`` (as the state dict needs, since PyTorch's lists it
+        under every path).
+        """
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             path, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield path, module
-            children = [(f"{path}.{name}" if path else name, child) for name, child in module._modules.items()]
+            children = [
+                (f"{path}.{name}" if path else name, child) for name, child in module._modules.items()
+            ]
             stack.extend(reversed([(p, child) for p, child in children if child is not None]))
 
     def modules(self) -> Iterator[Module]:
@@ -185,7 +194,7 @@ class Module:
 
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:
         """(key, tensor) in PyTorch's order: each module's parameters, then its buffers."""
-        for path, module in self.named_modules():
+        for path, module in self.named_modules(remove_duplicate=False):
             for registry in (module._parameters, module._buffers):
                 for name, tensor in registry.items():
                     if tensor is not None:
@@ -217,7 +226,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            try:
+                value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            except (ValueError, TypeError) as error:
+                raise ValueError(
+                    f"load_state_dict for {name}: {key!r} is not an array ({error}); nothing was loaded"
+                ) from None
             if value.dtype.kind not in "biuf":
                 raise ValueError(
                     f"load_state_dict for {name}: {key!r} holds {value.dtype} values, not numbers; nothing was loaded"

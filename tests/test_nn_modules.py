@@ -1,0 +1,650 @@
+"""Modules: the Module API, state dicts, every layer's gradient, and a training run.
+
+Covers minigrad/nn/module.py, container.py, layers.py, loss.py, init.py and
+parameter.py; what is particular to batch norm is in test_batchnorm.py, and saving to
+files in test_serialization.py.
+"""
+
+import contextlib
+import math
+import re
+
+import numpy as np
+import pytest
+from conftest import assert_gradcheck, assert_same_arrays, make_model, random_array, snapshot, train_steps
+
+import minigrad as mg
+import minigrad.nn.functional as F  # noqa: N812
+from minigrad import nn
+
+# nn.Sequential(nn.Linear(64, 100), nn.BatchNorm1d(100), nn.Sigmoid(), nn.Linear(100, 10)) in
+# PyTorch 2.13.0, checked by hand: list(model.state_dict()) and repr(model).
+PYTORCH_KEYS = [
+    "0.weight",
+    "0.bias",
+    "1.weight",
+    "1.bias",
+    "1.running_mean",
+    "1.running_var",
+    "1.num_batches_tracked",
+    "3.weight",
+    "3.bias",
+]
+PYTORCH_REPR = """Sequential(
+  (0): Linear(in_features=64, out_features=100, bias=True)
+  (1): BatchNorm1d(100, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+  (2): Sigmoid()
+  (3): Linear(in_features=100, out_features=10, bias=True)
+)"""
+
+
+# ---- gradcheck of every module, in train and eval mode -------------------------------------
+
+
+@contextlib.contextmanager
+def parameters_replaced(module: nn.Module, tensors: list[mg.Tensor]):
+    """Make ``module`` compute with ``tensors`` in place of its parameters, in order.
+
+    gradcheck hands its function float64 copies of the inputs, so a check with respect to
+    the parameters must run the module on those copies. Forward reads each parameter as
+    an attribute, so the attribute is swapped (past Module.__setattr__, which would
+    rightly refuse a plain Tensor) and put back afterwards.
+    """
+    slots = [
+        (owner, name)
+        for _, owner in module.named_modules()
+        for name, _ in owner.named_parameters(recurse=False)
+    ]
+    originals = [getattr(owner, name) for owner, name in slots]
+    for (owner, name), tensor in zip(slots, tensors):
+        object.__setattr__(owner, name, tensor)
+    try:
+        yield
+    finally:
+        for (owner, name), original in zip(slots, originals):
+            object.__setattr__(owner, name, original)
+
+
+def assert_module_gradcheck(module: nn.Module, x: np.ndarray, *rest) -> None:
+    """gradcheck ``module(x, *rest)`` with respect to x, every parameter, and float arrays in rest.
+
+    The dropout mask is drawn afresh on each call, so the seed is reset before each one.
+    """
+    count = len(list(module.parameters()))
+
+    def run(x, *values):
+        mg.manual_seed(0)
+        with parameters_replaced(module, list(values[:count])):
+            return module(x, *values[count:])
+
+    assert_gradcheck(run, x, *[parameter.data.copy() for parameter in module.parameters()], *rest)
+
+
+MODULE_CASES = {
+    "Linear": (lambda: nn.Linear(3, 4), (5, 3), ()),
+    "Linear-no-bias": (lambda: nn.Linear(3, 4, bias=False), (5, 3), ()),
+    "Linear-3d": (lambda: nn.Linear(3, 2), (2, 4, 3), ()),
+    "ReLU": (nn.ReLU, (4, 3), ()),
+    "Tanh": (nn.Tanh, (4, 3), ()),
+    "Sigmoid": (nn.Sigmoid, (4, 3), ()),
+    "Dropout": (lambda: nn.Dropout(0.3), (5, 4), ()),
+    "Flatten": (nn.Flatten, (2, 3, 2), ()),
+    "BatchNorm1d-NC": (lambda: nn.BatchNorm1d(3), (6, 3), ()),
+    "BatchNorm1d-NCL": (lambda: nn.BatchNorm1d(3), (3, 3, 2), ()),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (2, 2, 2, 2), ()),
+    "LayerNorm": (lambda: nn.LayerNorm(4), (3, 4), ()),
+    "LayerNorm-2-axes": (lambda: nn.LayerNorm((2, 3)), (2, 2, 3), ()),
+    "CrossEntropyLoss": (nn.CrossEntropyLoss, (5, 3), (np.array([0, 2, 1, 2, 0]),)),
+    "CrossEntropyLoss-sum": (
+        lambda: nn.CrossEntropyLoss(reduction="sum"),
+        (5, 3),
+        (np.array([0, 2, 1, 2, 0]),),
+    ),
+    "MSELoss": (nn.MSELoss, (4, 3), (random_array(4, 3, seed=9),)),
+    "MSELoss-none": (lambda: nn.MSELoss(reduction="none"), (4, 3), (random_array(4, 3, seed=9),)),
+    "Sequential": (
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2)),
+        (5, 3),
+        (),
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("case", list(MODULE_CASES))
+def test_module_gradcheck(float64_default, case, mode):
+    make, shape, rest = MODULE_CASES[case]
+    module = make()
+    for seed in range(2):  # give batch norm running statistics that are not 0 and 1
+        module(mg.tensor(random_array(*shape, seed=10 + seed) * 2 + 1), *rest)
+    module.train(mode == "train")
+    # An int target is passed as a Tensor, since gradcheck would make an array a float input.
+    rest = tuple(mg.tensor(value) if value.dtype.kind == "i" else value for value in rest)
+    assert_module_gradcheck(module, random_array(*shape), *rest)
+
+
+def test_parameter_swap_puts_the_parameters_back():
+    module = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    slots = [(module[0], "weight"), (module[0], "bias"), (module[1], "weight"), (module[1], "bias")]
+    originals = [getattr(owner, name) for owner, name in slots]
+    with parameters_replaced(module, [mg.tensor(p.data) for p in originals]):
+        assert not any(getattr(owner, name) is p for (owner, name), p in zip(slots, originals))
+    assert all(getattr(owner, name) is p for (owner, name), p in zip(slots, originals))
+    assert all(p is original for p, original in zip(module.parameters(), originals))
+
+
+# ---- the module tree -----------------------------------------------------------------------
+
+
+def test_named_parameters_are_module_paths():
+    model = make_model()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]
+    shapes = [parameter.shape for parameter in model.parameters()]
+    assert shapes == [(100, 64), (100,), (100,), (100,), (10, 100), (10,)]
+    for name, parameter in model.named_parameters():
+        assert isinstance(parameter, nn.Parameter) and parameter.requires_grad
+        assert parameter.name == name  # shown in graph drawings
+
+
+def test_nested_sequential_parameters_are_named_by_full_path():
+    inner = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 1)))
+    model = nn.Sequential(nn.Linear(2, 3), inner)
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.0.weight", "1.0.bias", "1.2.0.weight", "1.2.0.bias"]
+    assert [parameter.name for parameter in model.parameters()] == names
+    assert list(model.state_dict()) == names
+
+
+def test_named_buffers_and_buffers():
+    model = make_model()
+    names = [name for name, _ in model.named_buffers()]
+    assert names == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    buffers = list(model.buffers())
+    assert buffers[0] is model[1].running_mean and buffers[2] is model[1].num_batches_tracked
+    assert not any(isinstance(buffer, nn.Parameter) for buffer in buffers)
+
+
+def test_children_and_modules():
+    model = make_model()
+    children = list(model.children())
+    assert [type(child) for child in children] == [nn.Linear, nn.BatchNorm1d, nn.Sigmoid, nn.Linear]
+    assert children == [model[0], model[1], model[2], model[3]]
+    inner = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    nested = nn.Sequential(nn.Linear(2, 2), inner)
+    assert list(nested.children()) == [nested[0], inner]
+    assert list(nested.modules()) == [nested, nested[0], inner, inner[0], inner[1]]  # pre-order, as PyTorch
+    assert [name for name, _ in nested.named_modules()] == ["", "0", "1", "1.0", "1.1"]
+
+
+class TwoLayers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 8)
+        self.norm = nn.BatchNorm1d(8)
+        self.out = nn.Linear(8, 1)
+        self.scale = nn.Parameter(np.ones(1))
+
+    def forward(self, x):
+        return self.out(self.norm(self.hidden(x)).relu()) * self.scale
+
+
+def test_a_subclass_lists_its_own_parameters_before_its_childrens():
+    model = TwoLayers()
+    assert [name for name, _ in model.named_parameters()] == [
+        "scale",
+        "hidden.weight",
+        "hidden.bias",
+        "norm.weight",
+        "norm.bias",
+        "out.weight",
+        "out.bias",
+    ]  # a module's own parameters first, then its children's, as in PyTorch
+    assert list(model.state_dict()) == [
+        "scale",
+        "hidden.weight",
+        "hidden.bias",
+        "norm.weight",
+        "norm.bias",
+        "norm.running_mean",
+        "norm.running_var",
+        "norm.num_batches_tracked",
+        "out.weight",
+        "out.bias",
+    ]
+    assert model(mg.randn(5, 4)).shape == (5, 1)
+
+
+def test_shared_parameters_are_listed_once():
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, nn.Tanh(), layer)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_shared_module_state_dict_keys_match_pytorch():
+    # PyTorch 2.13.0: list(nn.Sequential(l, l).state_dict()) lists both paths.
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, layer)
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_train_and_eval_reach_every_nested_module():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3), nn.Sequential(nn.Dropout())))
+    assert all(module.training for module in model.modules())
+    assert model.eval() is model
+    assert not any(module.training for module in model.modules())
+    assert model.train() is model
+    assert all(module.training for module in model.modules())
+    model.train(False)
+    assert not any(module.training for module in model.modules())
+
+
+def test_zero_grad_clears_every_parameter():
+    model = make_model()
+    x = mg.randn(8, 64)
+    F.cross_entropy(model(x), np.arange(8)).backward()
+    first = [parameter.grad.data.copy() for parameter in model.parameters()]
+    model.zero_grad()
+    assert all(p.grad is None or not p.grad.data.any() for p in model.parameters())
+    F.cross_entropy(model(x), np.arange(8)).backward()  # the same gradients, not twice them
+    for parameter, grad in zip(model.parameters(), first):
+        np.testing.assert_array_equal(parameter.grad.data, grad)
+
+
+# ---- repr ------------------------------------------------------------------------------------
+
+
+def test_repr_matches_pytorch():
+    assert repr(make_model()) == PYTORCH_REPR
+
+
+def test_nested_repr_indents_like_pytorch():
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 3)), nn.ReLU(), nn.Linear(3, 1, bias=False))
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Sequential(\n"
+        "    (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  )\n"
+        "  (1): ReLU()\n"
+        "  (2): Linear(in_features=3, out_features=1, bias=False)\n"
+        ")"
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        (nn.Flatten(), "Flatten(start_dim=1, end_dim=-1)"),
+        (nn.Tanh(), "Tanh()"),
+        (nn.CrossEntropyLoss(), "CrossEntropyLoss()"),
+        (nn.MSELoss(), "MSELoss()"),
+        (nn.LayerNorm(4), "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"),
+        (
+            nn.BatchNorm2d(3, affine=False),
+            "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=True)",
+        ),
+    ],
+    ids=["Flatten", "Tanh", "CrossEntropyLoss", "MSELoss", "LayerNorm", "BatchNorm2d-no-affine"],
+)
+def test_layer_reprs_match_pytorch(module, expected):
+    # PyTorch 2.13.0, checked by hand; its BatchNorm and LayerNorm print their bias option.
+    assert repr(module) == expected
+
+
+# ---- Sequential --------------------------------------------------------------------------
+
+
+def test_sequential_indexing_and_len():
+    model = make_model()
+    assert len(model) == 4
+    assert isinstance(model[0], nn.Linear) and model[0].out_features == 100
+    assert model[-1] is model[3] and model[-4] is model[0]
+    assert list(model) == [model[0], model[1], model[2], model[3]]
+    for bad in (4, -5):
+        with pytest.raises(IndexError):
+            model[bad]
+
+
+def test_sequential_slices_hold_the_same_modules():
+    model = make_model()
+    tail = model[1:]
+    assert isinstance(tail, nn.Sequential) and len(tail) == 3
+    assert list(tail) == [model[1], model[2], model[3]]
+    assert list(model[::2]) == [model[0], model[2]]
+    assert list(model[-2:]) == [model[2], model[3]]
+    assert len(model[4:]) == 0
+    x = mg.randn(5, 100)
+    np.testing.assert_array_equal(tail(x).data, model[3](model[2](model[1](x))).data)
+
+
+def test_sequential_slice_keeps_the_original_names():
+    # PyTorch 2.13.0: Sequential.__getitem__(slice) keeps the keys, so list(model[1:].state_dict())
+    # begins with "1.weight" and model[1:] prints "(1): BatchNorm1d(...)".
+    model = make_model()
+    assert list(model[1:].state_dict()) == PYTORCH_KEYS[2:]
+    assert model[1].weight.name == "1.weight"  # slicing must not rename the model's parameters
+
+
+def test_sequential_runs_its_modules_in_order():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = mg.randn(5, 3)
+    np.testing.assert_array_equal(model(x).data, model[2](model[1](model[0](x))).data)
+
+
+# ---- Linear --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("in_features", "out_features"), [(64, 100), (3, 1000), (1000, 5)])
+def test_linear_init_is_uniform_within_one_over_sqrt_in_features(in_features, out_features):
+    mg.manual_seed(0)
+    layer = nn.Linear(in_features, out_features)
+    bound = 1 / math.sqrt(in_features)
+    for parameter in (layer.weight, layer.bias):
+        assert np.all(np.abs(parameter.data) <= bound)
+    # Uniform on [-bound, bound]: it reaches near both ends and has std bound / sqrt(3).
+    assert layer.weight.data.max() > 0.95 * bound and layer.weight.data.min() < -0.95 * bound
+    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.1 * bound
+    assert layer.weight.shape == (out_features, in_features) and layer.bias.shape == (out_features,)
+
+
+def test_linear_init_is_reproducible_with_manual_seed():
+    mg.manual_seed(5)
+    first = nn.Linear(4, 3)
+    mg.manual_seed(5)
+    second = nn.Linear(4, 3)
+    np.testing.assert_array_equal(first.weight.data, second.weight.data)
+    np.testing.assert_array_equal(first.bias.data, second.bias.data)
+    assert not np.array_equal(first.weight.data, nn.Linear(4, 3).weight.data)
+
+
+def test_modules_use_float32_by_default():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LayerNorm(4))
+    assert all(
+        value.dtype == np.float32 for key, value in model.state_dict().items() if "num_batches" not in key
+    )
+    assert model(mg.randn(5, 3)).dtype == np.float32
+
+
+def test_modules_follow_set_default_dtype(float64_default):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LayerNorm(4))
+    assert all(
+        value.dtype == np.float64 for key, value in model.state_dict().items() if "num_batches" not in key
+    )
+    assert model[1].num_batches_tracked.dtype == np.int64
+    assert model(mg.randn(5, 3)).dtype == np.float64
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3,), (2, 4, 3)])
+def test_linear_forward(shape):
+    layer = nn.Linear(3, 2)
+    x = random_array(*shape).astype(np.float32)
+    result = layer(mg.tensor(x))
+    assert result.shape == (*shape[:-1], 2)
+    np.testing.assert_allclose(result.data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_without_bias():
+    layer = nn.Linear(3, 2, bias=False)
+    assert layer.bias is None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    x = mg.randn(4, 3)
+    np.testing.assert_allclose(layer(x).data, x.data @ layer.weight.data.T, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(5, 63), (5, 65), (64, 5), (63,)])
+def test_linear_with_wrong_in_features_names_the_layer_and_shapes(shape):
+    with pytest.raises(ValueError, match=rf"Linear.*64.*{re.escape(str(shape))}"):
+        nn.Linear(64, 10)(mg.randn(*shape))
+
+
+# ---- activations, Dropout, Flatten, LayerNorm, losses ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [(nn.ReLU(), F.relu), (nn.Tanh(), F.tanh), (nn.Sigmoid(), F.sigmoid), (nn.Softmax(), F.softmax)],
+)
+def test_activation_modules_equal_their_functions(module, function):
+    x = mg.tensor(random_array(3, 4))
+    np.testing.assert_array_equal(module(x).data, function(x).data)
+    module.eval()
+    np.testing.assert_array_equal(module(x).data, function(x).data)
+
+
+def test_dropout_module_in_eval_is_the_identity():
+    x = random_array(20, 10)
+    layer = nn.Dropout(0.5).eval()
+    np.testing.assert_array_equal(layer(mg.tensor(x)).data, x)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_module_in_training_zeroes_about_p_and_scales(p):
+    mg.manual_seed(0)
+    x = random_array(100, 100, positive=True)
+    result = nn.Dropout(p)(mg.tensor(x)).data
+    kept = result != 0
+    assert abs((~kept).mean() - p) < 0.02
+    np.testing.assert_allclose(result[kept], x[kept] / (1 - p), rtol=1e-12)
+
+
+def test_dropout_module_is_reproducible_with_manual_seed():
+    layer, x = nn.Dropout(0.5), mg.tensor(random_array(10, 10))
+    mg.manual_seed(7)
+    first = layer(x).data
+    mg.manual_seed(7)
+    np.testing.assert_array_equal(layer(x).data, first)
+
+
+@pytest.mark.parametrize("p", [-0.5, 1.1])
+def test_dropout_module_rejects_bad_p(p):
+    with pytest.raises(ValueError, match=rf"Dropout.*{p}"):
+        nn.Dropout(p)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"), [((2, 3, 4), (2, 12)), ((5, 1, 2, 3), (5, 6)), ((4, 3), (4, 3))]
+)
+def test_flatten_keeps_the_batch_axis(shape, expected):
+    x = random_array(*shape)
+    result = nn.Flatten()(mg.tensor(x))
+    assert result.shape == expected
+    np.testing.assert_array_equal(result.data, x.reshape(expected))
+
+
+def test_layer_norm_module(float64_default):
+    layer = nn.LayerNorm((2, 3))
+    assert [(name, p.shape) for name, p in layer.named_parameters()] == [("weight", (2, 3)), ("bias", (2, 3))]
+    layer.weight.data[...] = random_array(2, 3, seed=1)
+    layer.bias.data[...] = random_array(2, 3, seed=2)
+    x = mg.tensor(random_array(4, 2, 3))
+    expected = F.layer_norm(x, (2, 3), layer.weight, layer.bias).data
+    np.testing.assert_array_equal(layer(x).data, expected)
+    np.testing.assert_array_equal(layer.eval()(x).data, expected)
+    assert list(nn.LayerNorm(3, elementwise_affine=False).parameters()) == []
+    with pytest.raises(ValueError, match=r"layer_norm.*\(2, 3\).*\(4, 3, 2\)"):
+        layer(mg.tensor(random_array(4, 3, 2)))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_modules_equal_their_functions(reduction):
+    logits, target = mg.tensor(random_array(5, 3)), np.array([0, 2, 1, 2, 0])
+    np.testing.assert_array_equal(
+        nn.CrossEntropyLoss(reduction=reduction)(logits, target).data,
+        F.cross_entropy(logits, target, reduction=reduction).data,
+    )
+    prediction, wanted = mg.tensor(random_array(4, 2)), random_array(4, 2, seed=1)
+    np.testing.assert_array_equal(
+        nn.MSELoss(reduction=reduction)(prediction, wanted).data,
+        F.mse_loss(prediction, wanted, reduction=reduction).data,
+    )
+
+
+@pytest.mark.parametrize("loss", [nn.CrossEntropyLoss, nn.MSELoss])
+def test_loss_modules_reject_a_bad_reduction(loss):
+    with pytest.raises(ValueError, match=rf"{loss.__name__}.*'average'"):
+        loss(reduction="average")
+
+
+# ---- state dicts -----------------------------------------------------------------------------
+
+
+def test_state_dict_keys_and_order_match_pytorch():
+    state = make_model().state_dict()
+    assert list(state) == PYTORCH_KEYS
+    assert all(isinstance(value, np.ndarray) for value in state.values())
+    assert state["0.weight"].shape == (100, 64) and state["3.weight"].shape == (10, 100)
+    assert state["1.num_batches_tracked"].shape == ()
+    assert state["1.num_batches_tracked"].dtype == np.int64
+
+
+def test_state_dict_counts_training_batches():
+    model = make_model()
+    train_steps(model, steps=3)
+    assert model.state_dict()["1.num_batches_tracked"] == 3
+
+
+def test_state_dict_values_are_copies():
+    model = make_model()
+    state = model.state_dict()
+    before = snapshot(model)
+    for value in state.values():
+        value[...] = 7
+    assert_same_arrays(model.state_dict(), before)  # changing the dict leaves the model alone
+    fresh = model.state_dict()
+    train_steps(model, steps=1)
+    for key in ("0.weight", "1.running_mean", "1.num_batches_tracked"):
+        np.testing.assert_array_equal(fresh[key], before[key])  # and the model leaves the dict alone
+
+
+def test_state_dict_round_trip_gives_identical_outputs():
+    mg.manual_seed(0)
+    model = make_model()
+    train_steps(model, steps=3)
+    mg.manual_seed(1)
+    fresh = make_model()
+    result = fresh.load_state_dict(model.state_dict())
+    assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+    assert_same_arrays(fresh.state_dict(), model.state_dict())
+    x = mg.randn(7, 64)
+    for mode in (False, True):
+        model.train(mode)
+        fresh.train(mode)
+        np.testing.assert_array_equal(fresh(x).data, model(x).data)
+
+
+def test_loaded_values_are_copies_and_keep_the_module_dtypes():
+    model = make_model()
+    state = {key: np.array(value + 1, dtype=np.float64) for key, value in model.state_dict().items()}
+    model.load_state_dict(state)
+    expected = {key: value.copy() for key, value in state.items()}
+    for value in state.values():
+        value[...] = -3
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-6, err_msg=key)
+        assert value.dtype == (np.int64 if key.endswith("num_batches_tracked") else np.float32), key
+
+
+def test_load_state_dict_takes_tensors():
+    model, other = make_model(), make_model()
+    model.load_state_dict({key: mg.tensor(value) for key, value in other.state_dict().items()})
+    assert_same_arrays(model.state_dict(), other.state_dict())
+
+
+def altered(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every value changed, so a load that stopped half-way would show."""
+    return {key: value + 1 for key, value in state.items()}
+
+
+def without(state: dict, key: str) -> dict:
+    return {name: value for name, value in state.items() if name != key}
+
+
+def with_value(state: dict, key: str, value: object) -> dict:
+    return {**state, key: value}
+
+
+BAD_STATE_DICTS = {
+    "missing-key": (lambda s: without(s, "3.bias"), True, "3.bias"),
+    "missing-buffer": (lambda s: without(s, "1.num_batches_tracked"), True, "1.num_batches_tracked"),
+    "unexpected-key": (lambda s: {**s, "4.weight": np.zeros(3)}, True, "4.weight"),
+    "wrong-shape-strict": (lambda s: with_value(s, "3.bias", np.zeros(11)), True, "3.bias"),
+    "wrong-shape-not-strict": (lambda s: with_value(s, "3.bias", np.zeros(11)), False, "3.bias"),
+    "transposed-weight": (lambda s: with_value(s, "3.weight", s["3.weight"].T), False, "3.weight"),
+    "scalar-for-vector": (lambda s: with_value(s, "1.running_var", np.float32(1)), False, "1.running_var"),
+    "vector-for-scalar": (
+        lambda s: with_value(s, "1.num_batches_tracked", np.zeros(1)),
+        True,
+        "1.num_batches",
+    ),
+    "string": (lambda s: with_value(s, "3.bias", "zeros"), True, "3.bias"),
+    "strings-array": (lambda s: with_value(s, "3.bias", np.array(["a"] * 10)), False, "3.bias"),
+    "none": (lambda s: with_value(s, "3.bias", None), True, "3.bias"),
+    "object-array": (lambda s: with_value(s, "3.bias", np.array([object()] * 10)), True, "3.bias"),
+    "ragged-list": (lambda s: with_value(s, "3.bias", [[0.0] * 5, [0.0] * 4]), True, "3.bias"),
+    "dict": (lambda s: with_value(s, "3.bias", {"a": 1}), False, "3.bias"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_STATE_DICTS))
+def test_a_failed_load_names_the_key_and_changes_nothing(case):
+    make_bad, strict, key = BAD_STATE_DICTS[case]
+    model = make_model()
+    train_steps(model, steps=2)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=re.escape(key)):
+        model.load_state_dict(make_bad(altered(model.state_dict())), strict=strict)
+    assert_same_arrays(model.state_dict(), before)
+
+
+def test_load_not_strict_returns_missing_and_unexpected_keys():
+    model = make_model()
+    source = altered(model.state_dict())
+    state = {**without(source, "1.running_var"), "extra.weight": np.zeros(2)}
+    result = model.load_state_dict(state, strict=False)
+    assert list(result.missing_keys) == ["1.running_var"]
+    assert list(result.unexpected_keys) == ["extra.weight"]
+    assert result == (result.missing_keys, result.unexpected_keys)  # a named tuple, as in PyTorch
+    loaded = model.state_dict()
+    np.testing.assert_allclose(loaded["0.weight"], source["0.weight"], rtol=1e-6)  # the rest was loaded
+    np.testing.assert_array_equal(loaded["1.running_var"], np.ones(100))
+
+
+def test_strict_error_lists_every_missing_and_unexpected_key():
+    model = make_model()
+    state = {**without(without(model.state_dict(), "0.bias"), "3.weight"), "4.bias": np.zeros(1)}
+    with pytest.raises(ValueError) as error:
+        model.load_state_dict(state)
+    for key in ("0.bias", "3.weight", "4.bias"):
+        assert key in str(error.value)
+
+
+# ---- training end to end -----------------------------------------------------------------------
+
+
+def train_mlp(seed: int, steps: int = 100) -> tuple[list[float], float]:
+    """A small MLP with batch norm, fit by plain gradient steps to a fixed labelling."""
+    data = np.random.default_rng(0)
+    x = data.standard_normal((64, 4))
+    labels = (x @ data.standard_normal((4, 3))).argmax(axis=1)  # linearly separable classes
+    mg.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    losses = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(mg.tensor(x, dtype=np.float32)), labels)
+        model.zero_grad()
+        loss.backward()
+        for parameter in model.parameters():
+            parameter.data -= 0.5 * parameter.grad.data
+        losses.append(loss.item())
+    model.eval()
+    accuracy = (model(mg.tensor(x, dtype=np.float32)).data.argmax(axis=1) == labels).mean()
+    return losses, accuracy
+
+
+def test_mlp_with_batch_norm_learns_and_is_deterministic():
+    losses, accuracy = train_mlp(seed=0)
+    assert losses[0] > 0.8
+    assert losses[-1] < 0.1 * losses[0]
+    assert accuracy > 0.95
+    again, _ = train_mlp(seed=0)
+    assert again == losses
