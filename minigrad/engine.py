@@ -184,6 +184,8 @@ class Op:
     """
 
     name = "op"
+    # Subclasses add their own attributes (what backward needs) in forward.
+    __slots__ = ("inputs", "needs_input_grad", "scope", "grad_of", "__dict__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -207,7 +209,7 @@ class Op:
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
-        return Tensor._wrap(data, requires_grad=True, op=op)
+        return Tensor._wrap(data, True, op)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"

@@ -397,17 +397,15 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
     like = None
     for value in values:
         if isinstance(value, Tensor):
-            like = value.dtype
+            like = value.data.dtype
             break
-    tensors = []
-    for value in values:
-        if isinstance(value, Tensor):
-            tensors.append(value)
-        elif _is_scalar(value):
-            tensors.append(Tensor._wrap(np.asarray(value, dtype=_scalar_dtype(value, like))))
-        else:
-            tensors.append(Tensor(value))
-    return tensors
+    return [value if isinstance(value, Tensor) else _as_tensor(value, like) for value in values]
+
+
+def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:
+    if _is_scalar(value):
+        return Tensor._wrap(np.asarray(value, dtype=_scalar_dtype(value, like)))
+    return Tensor(value)
 
 
 def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
