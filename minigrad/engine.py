@@ -289,8 +289,23 @@ def _backpropagate(
 
 
 def _add_into(grads: dict[int, Tensor], tensor: Tensor, grad: Tensor) -> None:
+    """Add one use's contribution to the gradient of ``tensor``.
+
+    A tensor used several times gets the sum of the gradients of its uses (the
+    multivariate chain rule). When that sum is recorded, its add sits in the scope
+    where ``tensor`` was made and is marked ``sums_gradients``, so a drawing can say so.
+    """
     previous = grads.get(id(tensor))
-    grads[id(tensor)] = grad if previous is None else previous + grad
+    if previous is None:
+        grads[id(tensor)] = grad
+        return
+    current_scope = _state.scope
+    _state.scope = tensor.op.scope if tensor.op is not None else ()
+    total = previous + grad
+    _state.scope = current_scope
+    if total.op is not None:
+        total.op.sums_gradients = True
+    grads[id(tensor)] = total
 
 
 def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> None:

@@ -9,12 +9,8 @@ import numpy as np
 from minigrad.engine import grad
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
-from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, walk
+from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, recorded, walk
 from minigrad.viz.render import Graph
-
-
-def _recorded(tensor: Tensor) -> bool:
-    return tensor.op is not None
 
 
 def _made_by_backward(tensor: Tensor) -> bool:
@@ -52,14 +48,16 @@ def draw_backward(
     Graph
         A :class:`graphviz.Digraph`.
     """
-    forward = walk([tensor], _recorded)
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "draw_backward: the tensor does not require grad, so there is no backward graph. "
+            "Make the leaves with requires_grad=True (parameters already are) and compute outside mg.no_grad()"
+        )
+    forward = walk([tensor], recorded)
     titles = leaf_titles(forward)
-    leaves = [leaf for leaf in forward if leaf.op is None and leaf.requires_grad]
-    seed_data = np.ones_like(tensor.data) if grad_output is None else np.asarray(grad_output, tensor.dtype)
-    # The seed requires grad so that every op of the backward pass is recorded.
-    seed = Tensor(seed_data, requires_grad=True)
-    leaf_grads = grad(tensor, leaves, grad_outputs=seed, create_graph=True, allow_unused=True)
-    results = [(leaf, leaf_grad) for leaf, leaf_grad in zip(leaves, leaf_grads) if leaf_grad is not None]
+    seed, results = _record_backward(
+        tensor, grad_output, [leaf for leaf in forward if leaf.op is None and leaf.requires_grad]
+    )
 
     order = walk([leaf_grad for _, leaf_grad in results], _made_by_backward)
     ids = {id(current): f"n{position}" for position, current in enumerate(order)}
@@ -69,24 +67,32 @@ def draw_backward(
     for current in order:
         key = ids[id(current)]
         if _made_by_backward(current):
-            forward_name = current.op.grad_of.name
-            fill = fills.setdefault(forward_name, labels.BACKWARD_PALETTE[len(fills) % len(labels.BACKWARD_PALETTE)])
+            fill = labels.backward_fill(labels.backward_key(current.op), fills)
             node = labels.backward_op_node(current.op, current, fill)
-            drawing.nodes[key] = Node(node, current.op.scope, current.op.name)
-            drawing.edges += [
-                (ids[id(source)], key) for source in current.op.inputs if not labels.is_scalar_constant(source)
-            ]
+            drawing.add_op(key, Node(node, current.op.scope, current.op.name), current.op.inputs, ids)
         elif current.op is not None:
-            drawing.nodes[key] = Node(labels.saved_value_node(current.op, current), current.op.scope)
+            node = labels.saved_value_node(current.op, current)
+            drawing.nodes[key] = Node(node, current.op.scope, reads_forward=True)
         elif current is seed:
             title = f"dL/d({tensor.name or 'output'})"
             drawing.nodes[key] = Node(labels.tensor_node(title, seed, labels.GRADIENT, values))
         elif not labels.is_scalar_constant(current):
-            fill = labels.PARAMETER if current.requires_grad else labels.CONSTANT
-            title = titles.get(id(current), "constant")
-            drawing.nodes[key] = Node(labels.tensor_node(title, current, fill, values), scopes[id(current)])
+            fill = labels.LEAF if current.requires_grad else labels.CONSTANT
+            node = labels.tensor_node(titles.get(id(current), "constant"), current, fill, values)
+            drawing.nodes[key] = Node(node, scopes[id(current)], reads_forward=True)
     for position, (leaf, leaf_grad) in enumerate(results):
         title = f"dL/d({titles[id(leaf)]})"
         drawing.nodes[f"grad{position}"] = Node(labels.tensor_node(title, leaf_grad, labels.GRADIENT, values))
         drawing.edges.append((ids[id(leaf_grad)], f"grad{position}"))
     return drawing.to_digraph(depth)
+
+
+def _record_backward(
+    tensor: Tensor, grad_output: Any, leaves: list[Tensor]
+) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
+    """Run backward with ``create_graph=True``: the seed dL/d(tensor), and (leaf, dL/d(leaf)) pairs."""
+    seed_data = np.ones_like(tensor.data) if grad_output is None else np.asarray(grad_output, tensor.dtype)
+    # The seed requires grad so that every op of the backward pass is recorded.
+    seed = Tensor(seed_data, requires_grad=True)
+    leaf_grads = grad(tensor, leaves, grad_outputs=seed, create_graph=True, allow_unused=True)
+    return seed, [(leaf, leaf_grad) for leaf, leaf_grad in zip(leaves, leaf_grads) if leaf_grad is not None]

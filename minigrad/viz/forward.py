@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
-from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, walk
+from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, recorded, walk
 from minigrad.viz.render import Graph
-
-
-def _recorded(tensor: Tensor) -> bool:
-    return tensor.op is not None
 
 
 def draw_graph(tensor: Tensor, depth: int | None = None, values: bool = True, grads: bool = True) -> Graph:
@@ -43,27 +39,23 @@ def draw_graph(tensor: Tensor, depth: int | None = None, values: bool = True, gr
 
     Examples
     --------
+    >>> import minigrad as mg
     >>> from minigrad import nn, viz
     >>> model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     >>> y = model(mg.randn(4, 2))
     >>> viz.draw_graph(y, depth=1)   # doctest: +SKIP
     """
-    order = walk([tensor], _recorded)
+    order = walk([tensor], recorded)
     ids = {id(current): f"n{position}" for position, current in enumerate(order)}
     titles = leaf_titles(order)
-    scopes = leaf_scopes(order, _recorded)
+    scopes = leaf_scopes(order, recorded)
     drawing = Drawing(backward=False)
     for current in order:
         if current.op is not None:
-            node = labels.forward_op_node(current.op, current)
-            drawing.nodes[ids[id(current)]] = Node(node, current.op.scope, current.op.name)
-            drawing.edges += [
-                (ids[id(source)], ids[id(current)])
-                for source in current.op.inputs
-                if not labels.is_scalar_constant(source)
-            ]
+            node = Node(labels.forward_op_node(current.op, current), current.op.scope, current.op.name)
+            drawing.add_op(ids[id(current)], node, current.op.inputs, ids)
         elif current is tensor or not labels.is_scalar_constant(current):
-            fill = labels.PARAMETER if current.requires_grad else labels.CONSTANT
+            fill = labels.LEAF if current.requires_grad else labels.CONSTANT
             shown_grad = current.grad if grads else None
             node = labels.tensor_node(titles[id(current)], current, fill, values, shown_grad)
             drawing.nodes[ids[id(current)]] = Node(node, scopes[id(current)])

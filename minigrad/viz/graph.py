@@ -20,6 +20,11 @@ from minigrad.viz import labels
 from minigrad.viz.render import Graph
 
 
+def recorded(tensor: Tensor) -> bool:
+    """Whether ``tensor`` was made by a recorded op (rather than being a leaf)."""
+    return tensor.op is not None
+
+
 def walk(roots: Sequence[Tensor], expand: Callable[[Tensor], bool]) -> list[Tensor]:
     """Every tensor the roots were computed from, each listed before the tensors made from it.
 
@@ -94,6 +99,7 @@ class Node:
     attributes: dict[str, str]
     scope: tuple[Scope, ...] = ()
     op_name: str | None = None  # counted in the summary of a collapsed scope
+    reads_forward: bool = False  # a forward value read by the backward pass: dashed edges out
 
 
 class Drawing:
@@ -103,6 +109,11 @@ class Drawing:
         self.backward = backward
         self.nodes: dict[str, Node] = {}
         self.edges: list[tuple[str, str]] = []
+
+    def add_op(self, key: str, node: Node, inputs: Sequence[Tensor], ids: dict[int, str]) -> None:
+        """Add an op's node, with an edge from each input (one-value constants are in its label)."""
+        self.nodes[key] = node
+        self.edges += [(ids[id(source)], key) for source in inputs if not labels.is_scalar_constant(source)]
 
     def to_digraph(self, depth: int | None) -> Graph:
         """The Graphviz graph, with scopes nested deeper than ``depth`` collapsed.
@@ -122,27 +133,38 @@ class Drawing:
                 layout.attributes[key] = node.attributes
             else:
                 hidden = node.scope[len(open_scopes)]
-                drawn_as[key] = layout.collapsed.setdefault(hidden, f"scope{len(layout.collapsed)}")
+                if hidden not in layout.collapsed:
+                    layout.collapsed[hidden] = (f"scope{len(layout.collapsed)}", _composites(open_scopes))
+                drawn_as[key] = layout.collapsed[hidden][0]
                 if node.op_name is not None:
                     hidden_ops[hidden].append(node.op_name)
             layout.contents[open_scopes[-1] if open_scopes else None][drawn_as[key]] = None
-        for scope, drawn_id in layout.collapsed.items():
-            layout.attributes[drawn_id] = labels.collapsed_node(scope, hidden_ops[scope], self.backward)
+        for scope, (drawn_id, composites_outside) in layout.collapsed.items():
+            layout.attributes[drawn_id] = labels.collapsed_node(
+                scope, composites_outside, hidden_ops[scope], self.backward
+            )
         graph = Graph(
             graph_attr=labels.GRAPH_ATTRIBUTES,
             node_attr=labels.NODE_ATTRIBUTES,
             edge_attr=labels.EDGE_ATTRIBUTES,
         )
-        layout.fill(graph, None, 0)
-        drawn_edges: set[tuple[str, str]] = set()
+        layout.fill(graph, None, ())
+        drawn_edges: set[tuple[str, str, bool]] = set()
         for tail, head in self.edges:
-            edge = (drawn_as[tail], drawn_as[head])
+            edge = (drawn_as[tail], drawn_as[head], self.nodes[tail].reads_forward)
             # x * x keeps its two edges; many edges into one collapsed box become one.
-            if edge[0] == edge[1] or (edge != (tail, head) and edge in drawn_edges):
+            if edge[0] == edge[1] or (edge[:2] != (tail, head) and edge in drawn_edges):
                 continue
             drawn_edges.add(edge)
-            graph.edge(*edge)
+            graph.edge(edge[0], edge[1], style="dashed" if edge[2] else None)
+        # Set last: clusters inherit the graph attributes set before them.
+        caption = labels.BACKWARD_CAPTION if self.backward else labels.FORWARD_CAPTION
+        graph.attr(label=labels.caption(caption), labelloc="b", labeljust="l")
         return graph
+
+
+def _composites(scopes: Sequence[Scope]) -> int:
+    return sum(scope.kind != "module" for scope in scopes)
 
 
 class _Layout:
@@ -150,7 +172,8 @@ class _Layout:
 
     def __init__(self) -> None:
         self.attributes: dict[str, dict[str, str]] = {}
-        self.collapsed: dict[Scope, str] = {}  # a collapsed scope -> the id of its node
+        # A collapsed scope -> the id of its node, and how many composites it is in.
+        self.collapsed: dict[Scope, tuple[str, int]] = {}
         # Dicts used as ordered sets; None is the top level.
         self.contents: dict[Scope | None, dict[str, None]] = defaultdict(dict)
         self.children: dict[Scope | None, dict[Scope, None]] = defaultdict(dict)
@@ -162,11 +185,11 @@ class _Layout:
             self.children[outer][inner] = None
             self.cluster_names.setdefault(inner, f"cluster_{len(self.cluster_names)}")
 
-    def fill(self, graph: Graph, scope: Scope | None, level: int) -> None:
-        """Add the nodes directly in ``scope``, then a subgraph for each scope inside it."""
+    def fill(self, graph: Graph, scope: Scope | None, path: tuple[Scope, ...]) -> None:
+        """Add the nodes directly in ``scope`` (reached through ``path``), then its inner clusters."""
         for drawn_id in self.contents[scope]:
             graph.node(drawn_id, **self.attributes[drawn_id])
         for inner in self.children[scope]:
             with graph.subgraph(name=self.cluster_names[inner]) as cluster:
-                cluster.attr(**labels.cluster_attributes(inner, level))
-                self.fill(cluster, inner, level + 1)
+                cluster.attr(**labels.cluster_attributes(inner, _composites(path)))
+                self.fill(cluster, inner, (*path, inner))

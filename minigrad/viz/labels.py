@@ -3,11 +3,11 @@
 Labels are Graphviz HTML-like labels. Everything that comes from the user (tensor
 names, module labels) goes through :func:`escape`, so a name like ``<a|"b">`` is shown
 as typed instead of breaking the DOT text; tooltips go through :func:`plain`. Label
-text is kept to ASCII and set in Helvetica and Courier, the fonts graphviz-pure
+text is kept to ASCII and set in Helvetica and Courier, fonts that graphviz-pure
 measures correctly, so boxes fit their text.
 
-Each function returns the Graphviz attributes of one node (``label``, ``tooltip``,
-``fillcolor``, ...) as a dict.
+The node functions return the Graphviz attributes of one node (``label``,
+``tooltip``, ``fillcolor``, ...) as a dict.
 """
 
 from __future__ import annotations
@@ -24,32 +24,81 @@ from minigrad.engine import Op, Scope
 from minigrad.tensor import Tensor
 
 FONT = "Helvetica"
+VALUE_FONT = "Courier"
 
 # Tensors of at most this many elements show their values; larger ones a summary.
 MAX_SHOWN_VALUES = 16
 
+# ---- colours -------------------------------------------------------------------------
+
 FORWARD_OP = "#eef2f7"
-PARAMETER = "#cfe2f3"
+LEAF = "#cfe2f3"
 CONSTANT = "#eeeeee"
 OUTPUT = "#d9ead3"
 GRADIENT = "#fce5cd"
+GRADIENT_BORDER = "#e69138"
 GRADIENT_TEXT = "#a61c00"
 NOTE_TEXT = "#555555"
 MODULE_CLUSTER = ("#f4f7fb", "#6d85a8")
+# Composites nested in composites get darker: batch_norm, then var, then mean.
 COMPOSITE_CLUSTERS = ("#fdf8e4", "#f7edc8", "#f0e2ad")
 COMPOSITE_BORDER = "#b8962e"
-# Backward ops are filled with one colour per kind of forward op they differentiate.
+# Backward ops get one colour per kind of forward op they differentiate.
 BACKWARD_PALETTE = (
     "#f4cccc",
-    "#c9daf8",
-    "#d9ead3",
-    "#fce5cd",
+    "#b4c7e7",
+    "#cde8c4",
     "#d9d2e9",
-    "#fff2cc",
-    "#d0e0e3",
-    "#ead1dc",
-    "#e6e6e6",
+    "#b6e3e0",
+    "#f7c6e6",
+    "#e2f0b6",
+    "#e8d3b9",
+    "#c9c9f0",
 )
+
+
+def backward_key(op: Op) -> str:
+    """What a backward op's colour follows: the forward op it differentiates, or, for
+    the add that sums a value's gradients over its uses, that role."""
+    return "sum of uses" if getattr(op, "sums_gradients", False) else op.grad_of.name
+
+
+def backward_fill(forward_name: str, assigned: dict[str, str]) -> str:
+    """The fill of the backward ops of ``forward_name``: the next palette colour for a new name."""
+    return assigned.setdefault(forward_name, BACKWARD_PALETTE[len(assigned) % len(BACKWARD_PALETTE)])
+
+
+GRAPH_ATTRIBUTES = {
+    "rankdir": "TB",
+    "fontname": FONT,
+    "fontsize": "11",
+    "nodesep": "0.2",
+    "ranksep": "0.3",
+    "tooltip": " ",
+}
+NODE_ATTRIBUTES = {
+    "fontname": FONT,
+    "fontsize": "10",
+    "shape": "box",
+    "style": "rounded,filled",
+    "margin": "0.08,0.03",
+    "height": "0.3",
+    "color": "#4a5a70",
+}
+EDGE_ATTRIBUTES = {"arrowsize": "0.6", "color": "#666666"}
+
+FORWARD_CAPTION = (
+    "Forward graph. Blue: leaves that require grad (.grad in red); grey: constants;",
+    "green: the output. Boxes: module and composite calls.",
+    "In the SVG, hover over an op for its derivative rule.",
+)
+BACKWARD_CAPTION = (
+    "Backward graph: the primitive ops that compute each dL/d(leaf). An op marked",
+    "div' is part of the backward of div; colours tell the forward ops apart.",
+    "Dashed: forward values the rules read. In the SVG, hover for the rules.",
+)
+
+# ---- text ------------------------------------------------------------------------------
 
 
 def escape(text: object) -> str:
@@ -84,49 +133,13 @@ def value_lines(array: np.ndarray) -> list[str]:
     return [f"mean {array.mean():.3g}  std {array.std():.3g}"]
 
 
-def _small(text: str, color: str = NOTE_TEXT, face: str = FONT) -> str:
-    return f'<font point-size="8" color="{color}" face="{face}">{text}</font>'
-
-
-def _values_cell(array: np.ndarray, prefix: str, color: str) -> str:
-    lines = value_lines(array)
-    lines[0] = prefix + lines[0]
-    body = "<br/>".join(escape(line) for line in lines)
-    return f'<tr><td align="left" balign="left">{_small(body, color, "Courier")}</td></tr>'
-
-
-def tensor_node(
-    title: str,
-    tensor: Tensor,
-    fill: str,
-    values: bool,
-    grad: Tensor | None = None,
-    tooltip: str = "",
-) -> dict[str, str]:
-    """A box with a tensor's title, shape and dtype, and optionally values and gradient."""
-    rows = [f"<tr><td><b>{escape(title)}</b></td></tr>"] if title else []
-    rows.append(f"<tr><td>{_small(escape(describe(tensor)))}</td></tr>")
-    if values:
-        rows.append(_values_cell(tensor.data, "", "black"))
-    if grad is not None:
-        rows.append(_values_cell(grad.data, "grad ", GRADIENT_TEXT))
-    table = "".join(rows)
-    return {
-        "label": f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{table}</table>>',
-        "shape": "box",
-        "style": "rounded,filled",
-        "fillcolor": fill,
-        "tooltip": plain(tooltip or f"{title} {describe(tensor)}".strip()),
-    }
-
-
 def is_scalar_constant(tensor: Tensor) -> bool:
     """A one-value constant (the 4 in ``x / 4``): shown inside its op's label, not as a node."""
     return tensor.op is None and not tensor.requires_grad and tensor.size == 1
 
 
 def constants_text(op: Op) -> str:
-    """`` b=4``: the op's scalar constant inputs, named by position as in the docstrings."""
+    """`` b=4``: the op's one-value constant inputs, named by position as in the docstrings."""
     return "".join(
         f" {_input_name(position)}={tensor.data.item():g}"
         for position, tensor in enumerate(op.inputs)
@@ -138,32 +151,77 @@ def _input_name(position: int) -> str:
     return chr(ord("a") + position) if position < 26 else f"input{position}"
 
 
-def op_label(name: str, constants: str, note: str) -> str:
+def _small(text: str, color: str = NOTE_TEXT, face: str = FONT) -> str:
+    return f'<font point-size="8" color="{color}" face="{face}">{text}</font>'
+
+
+def caption(lines: Sequence[str]) -> str:
+    """A few lines of explanation under the graph."""
+    body = "".join(escape(line) + '<br align="left"/>' for line in lines)
+    return f"<{_small(body)}>"
+
+
+# ---- nodes -----------------------------------------------------------------------------
+
+
+def _values_row(array: np.ndarray, prefix: str, color: str) -> str:
+    lines = value_lines(array)
+    lines[0] = prefix + lines[0]
+    body = "<br/>".join(escape(line) for line in lines)
+    return f'<tr><td align="left" balign="left">{_small(body, color, VALUE_FONT)}</td></tr>'
+
+
+def tensor_node(
+    title: str, tensor: Tensor, fill: str, values: bool, grad: Tensor | None = None
+) -> dict[str, str]:
+    """A box with a tensor's title, shape and dtype, and optionally values and gradient."""
+    rows = [
+        f"<tr><td><b>{escape(title)}</b></td></tr>",
+        f"<tr><td>{_small(escape(describe(tensor)))}</td></tr>",
+    ]
+    if values:
+        rows.append(_values_row(tensor.data, "", "black"))
+    if grad is not None:
+        rows.append(_values_row(grad.data, "grad ", GRADIENT_TEXT))
+    table = "".join(rows)
+    node = {
+        "label": f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{table}</table>>',
+        "fillcolor": fill,
+        "tooltip": plain(f"{title} {describe(tensor)}"),
+    }
+    if fill == GRADIENT:
+        node["color"] = GRADIENT_BORDER
+    return node
+
+
+def _op_label(name: str, constants: str, note: str) -> str:
     """``div b=4`` in bold over a small note such as the result's shape."""
     return f"<<b>{escape(name)}</b>{escape(constants)}<br/>{_small(escape(note))}>"
 
 
 def forward_op_node(op: Op, result: Tensor) -> dict[str, str]:
     """A forward op: its name and result shape; its derivative rule as the tooltip."""
-    title = op.name if result.name is None else f"{result.name} = {op.name}"
     return {
-        "label": op_label(title, constants_text(op), str(tuple(result.shape))),
-        "shape": "box",
-        "style": "rounded,filled",
+        "label": _op_label(op.name, constants_text(op), str(tuple(result.shape))),
         "fillcolor": FORWARD_OP,
-        "tooltip": plain(
-            f"{derivative_rule(op)}\n\nin {scope_path(op.scope)}; result {describe(result)}"
-        ),
+        "tooltip": plain(f"{derivative_rule(op)}\n\nin {scope_path(op.scope)}; result {describe(result)}"),
     }
 
 
 def backward_op_node(op: Op, result: Tensor, fill: str) -> dict[str, str]:
-    """An op made by a backward rule, labelled and coloured by the forward op it differentiates."""
+    """An op made by a backward rule, marked with the forward op it differentiates."""
     forward = op.grad_of
+    if backward_key(op) == "sum of uses":
+        return {
+            "label": _op_label(op.name, "", f"sum of uses {tuple(result.shape)}"),
+            "fillcolor": fill,
+            "tooltip": plain(
+                f"add: a value used in several places gets the sum of the gradients of its "
+                f"uses (the multivariate chain rule); in {scope_path(op.scope)}; result {describe(result)}"
+            ),
+        }
     return {
-        "label": op_label(op.name, constants_text(op), f"{forward.name}' {tuple(result.shape)}"),
-        "shape": "box",
-        "style": "rounded,filled",
+        "label": _op_label(op.name, constants_text(op), f"{forward.name}' {tuple(result.shape)}"),
         "fillcolor": fill,
         "tooltip": plain(
             f"{op.name}, part of the backward of {forward.name} in {scope_path(op.scope)}; "
@@ -177,8 +235,7 @@ def backward_op_node(op: Op, result: Tensor, fill: str) -> dict[str, str]:
 def saved_value_node(op: Op, result: Tensor) -> dict[str, str]:
     """A forward result that a backward rule reads (kept from the forward pass)."""
     return {
-        "label": op_label(op.name, "", f"forward {tuple(result.shape)}"),
-        "shape": "box",
+        "label": _op_label(op.name, "", f"forward {tuple(result.shape)}"),
         "style": "rounded,dashed",
         "tooltip": plain(
             f"the result of the forward {op.name} in {scope_path(op.scope)}, "
@@ -187,16 +244,25 @@ def saved_value_node(op: Op, result: Tensor) -> dict[str, str]:
     }
 
 
-def collapsed_node(scope: Scope, op_names: Sequence[str], backward: bool) -> dict[str, str]:
+# ---- scopes ----------------------------------------------------------------------------
+
+
+def _scope_colours(scope: Scope, composites_outside: int) -> tuple[str, str]:
+    if scope.kind == "module":
+        return MODULE_CLUSTER
+    return COMPOSITE_CLUSTERS[composites_outside % len(COMPOSITE_CLUSTERS)], COMPOSITE_BORDER
+
+
+def collapsed_node(
+    scope: Scope, composites_outside: int, op_names: Sequence[str], backward: bool
+) -> dict[str, str]:
     """A whole module or composite call drawn as one box, with a count of its ops."""
     counts = Counter(op_names)
     listing = ", ".join(f"{name} x{count}" if count > 1 else name for name, count in counts.items())
+    fill, border = _scope_colours(scope, composites_outside)
     what = "backward ops" if backward else "ops"
-    fill = MODULE_CLUSTER[0] if scope.kind == "module" else COMPOSITE_CLUSTERS[0]
-    border = MODULE_CLUSTER[1] if scope.kind == "module" else COMPOSITE_BORDER
     return {
         "label": f"<<b>{escape(scope.label)}</b><br/>{_small(f'{len(op_names)} {what}')}>",
-        "shape": "box",
         "style": "rounded,filled,bold",
         "peripheries": "2",
         "fillcolor": fill,
@@ -205,29 +271,15 @@ def collapsed_node(scope: Scope, op_names: Sequence[str], backward: bool) -> dic
     }
 
 
-def cluster_attributes(scope: Scope, level: int) -> dict[str, str]:
-    """The box around one module or composite call; nested composites get darker."""
-    if scope.kind == "module":
-        fill, border = MODULE_CLUSTER
-    else:
-        fill, border = COMPOSITE_CLUSTERS[level % len(COMPOSITE_CLUSTERS)], COMPOSITE_BORDER
+def cluster_attributes(scope: Scope, composites_outside: int) -> dict[str, str]:
+    """The box around the ops of one module or composite call."""
+    fill, border = _scope_colours(scope, composites_outside)
     return {
         "label": f"<<b>{escape(scope.label)}</b>>",
         "style": "rounded,filled",
         "fillcolor": fill,
         "color": border,
         "labeljust": "l",
+        "labelloc": "t",
         "tooltip": plain(f"{scope.label} ({scope.kind})"),
     }
-
-
-GRAPH_ATTRIBUTES = {
-    "rankdir": "TB",
-    "fontname": FONT,
-    "fontsize": "11",
-    "nodesep": "0.2",
-    "ranksep": "0.3",
-    "tooltip": " ",
-}
-NODE_ATTRIBUTES = {"fontname": FONT, "fontsize": "10", "margin": "0.08,0.03", "height": "0.3", "color": "#4a5a70"}
-EDGE_ATTRIBUTES = {"arrowsize": "0.6", "color": "#666666"}

@@ -29,7 +29,7 @@ from graphviz.backend import dot_command
 ENVIRONMENT_VARIABLE = "MINIGRAD_DOT"
 
 HOW_TO_GET_ONE = (
-    "Install one with `pip install graphviz-pure` (or `pip install \"minigrad[viz]\"`), "
+    'Install one with `pip install graphviz-pure` (or `pip install "minigrad[viz]"`), '
     "or install system Graphviz (https://graphviz.org/download/), or set "
     f"{ENVIRONMENT_VARIABLE} to the path of a `dot` executable. "
     "The graph's DOT text is still available as `graph.source`."
@@ -96,7 +96,9 @@ class Graph(graphviz.Digraph):
         return super().render(*args, **kwargs)
 
 
-def render(graph: graphviz.Digraph, path: str | os.PathLike, formats: Iterable[str] = ("svg", "png")) -> list[Path]:
+def render(
+    graph: graphviz.Digraph, path: str | os.PathLike, formats: Iterable[str] = ("svg", "png")
+) -> list[Path]:
     """Write ``graph`` to ``path`` with each suffix in ``formats`` (``g.svg``, ``g.png``).
 
     Parameters
