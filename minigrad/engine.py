@@ -312,14 +312,16 @@ def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> N
     if leaf.grad is not None:
         leaf.grad = leaf.grad + grad
         return
-    # A leaf's .grad must be its own writable array. A gradient that is a view (of a
-    # broadcast, a reshape) or that another leaf already got (the backward of add hands
-    # one tensor to both inputs) is copied; a fresh result is kept as it is.
+    # A leaf's .grad must be its own writable array. The same memory can reach several
+    # leaves (the backward of add hands one gradient to both inputs, and reshapes of it
+    # are views), and a broadcast view is read-only: those are copied. Views are traced
+    # to the array that owns their memory.
     data = grad.data
-    shared = id(grad) in given_to_a_leaf or data.base is not None or not data.flags.writeable
-    if shared and grad.op is None:
+    owner = id(data if data.base is None else data.base)
+    if (owner in given_to_a_leaf or not data.flags.writeable) and grad.op is None:
         grad = Tensor._wrap(data.copy())
-    given_to_a_leaf.add(id(grad))
+        owner = id(grad.data)
+    given_to_a_leaf.add(owner)
     leaf.grad = grad
 
 

@@ -359,8 +359,8 @@ class MatMul(Op):
 
     def backward(self, grad, out):
         a, b = self.inputs
-        grad_a = grad @ _swap_last_axes(b) if self.needs_input_grad[0] else None
-        grad_b = _swap_last_axes(a) @ grad if self.needs_input_grad[1] else None
+        grad_a = _product_laid_out_like(grad, _swap_last_axes(b), a) if self.needs_input_grad[0] else None
+        grad_b = _product_laid_out_like(_swap_last_axes(a), grad, b) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -368,6 +368,19 @@ def _swap_last_axes(x: Tensor) -> Tensor:
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return x.transpose(*axes)
+
+
+def _product_laid_out_like(left: Tensor, right: Tensor, like: Tensor) -> Tensor:
+    """``left @ right``, laid out in memory like ``like`` (a matrix or a transposed one).
+
+    For a transposed input (``weight.T`` in ``x @ weight.T``) it is computed as
+    ``(right^T @ left^T)^T``: the same numbers, but the weight's gradient then comes out
+    in the weight's own row order, and the optimizer reads both arrays in order.
+    """
+    data = like.data
+    if data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous:
+        return _swap_last_axes(_swap_last_axes(right) @ _swap_last_axes(left))
+    return left @ right
 
 
 # ---- turning arguments into tensors ----------------------------------------------------
