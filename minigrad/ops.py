@@ -184,10 +184,10 @@ class Relu(Op):
 
     def forward(self, x):
         self.positive = x > 0
-        return np.where(self.positive, x, 0)
+        return np.maximum(x, 0)
 
     def backward(self, grad, out):
-        return (where(self.positive, grad, 0),)
+        return (grad * Tensor._wrap(self.positive),)
 
 
 class Abs(Op):
