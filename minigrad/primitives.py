@@ -1,0 +1,384 @@
+"""The primitive ops: every gradient in minigrad comes from the rules in this file.
+
+Each primitive is a small class with a numpy ``forward`` and a ``backward`` rule
+written in Tensor operations, its derivative in the docstring. The functions that
+apply them to user arguments (``add``, ``sum``, ``matmul``, ...) are in
+:mod:`minigrad.ops`.
+
+Broadcasting is a primitive too. When the operands of an elementwise op have
+different shapes, the op first applies :class:`BroadcastTo` to each one that needs it,
+so every elementwise rule sees operands of the output's shape, and the graph shows
+where broadcasting happened. The backward of broadcasting is a sum over the
+broadcast axes, and the backward of a sum is a broadcast.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from minigrad.engine import Op
+from minigrad.tensor import Tensor
+
+# ---- elementwise: arithmetic -----------------------------------------------------------
+
+
+class Add(Op):
+    """a + b.    d/da = 1,  d/db = 1"""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad, out):
+        return grad, grad
+
+
+class Sub(Op):
+    """a - b.    d/da = 1,  d/db = -1"""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad, out):
+        return grad, -grad
+
+
+class Mul(Op):
+    """a * b.    d/da = b,  d/db = a"""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        needs_a, needs_b = self.needs_input_grad
+        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+
+
+class Div(Op):
+    """a / b.    d/da = 1 / b,  d/db = -a / b**2 = -(a / b) / b"""
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        needs_a, needs_b = self.needs_input_grad
+        return (grad / b if needs_a else None), (-grad * out / b if needs_b else None)
+
+
+class Pow(Op):
+    """a ** b.    d/da = b * a**(b - 1),  d/db = a**b * log(a)"""
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        # The rule for b takes log(a), which is nan for a < 0: skip it unless b needs it.
+        grad_a = grad * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        grad_b = grad * out * a.log() if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Op):
+    """-a.    d/da = -1"""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad, out):
+        return (-grad,)
+
+
+class Maximum(Op):
+    """The larger of a and b, elementwise.
+
+    d/da = 1 where a > b, 0 where a < b, and 1/2 at ties (as PyTorch); d/db mirrors it.
+    """
+
+    def forward(self, a, b):
+        self.share_of_a = (a > b) + 0.5 * (a == b)
+        return np.maximum(a, b)
+
+    def backward(self, grad, out):
+        share_of_a = Tensor._wrap(self.share_of_a.astype(grad.dtype, copy=False))
+        return grad * share_of_a, grad * (1 - share_of_a)
+
+
+class Where(Op):
+    """``a`` where ``condition`` holds, else ``b`` (the condition is a constant).
+
+    d/da = 1 where the condition holds, else 0; d/db = the opposite.
+    """
+
+    def forward(self, a, b, condition):
+        self.condition = condition
+        return np.where(condition, a, b)
+
+    def backward(self, grad, out):
+        zero = Tensor._wrap(np.zeros((), grad.dtype))
+        return Where.apply(grad, zero, condition=self.condition), Where.apply(
+            zero, grad, condition=self.condition
+        )
+
+
+# ---- elementwise: functions ------------------------------------------------------------
+
+
+class Exp(Op):
+    """exp(x).    d/dx exp(x) = exp(x)"""
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad, out):
+        return (grad * out,)
+
+
+class Log(Op):
+    """The natural logarithm log(x).    d/dx log(x) = 1 / x"""
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, grad, out):
+        (x,) = self.inputs
+        return (grad / x,)
+
+
+class Sqrt(Op):
+    """sqrt(x).    d/dx sqrt(x) = 1 / (2 sqrt(x))"""
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, grad, out):
+        return (grad / (out * 2),)
+
+
+class Tanh(Op):
+    """tanh(x).    d/dx tanh(x) = 1 - tanh(x)**2"""
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, grad, out):
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Op):
+    """sigmoid(x) = 1 / (1 + exp(-x)).    d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
+
+    def forward(self, x):
+        # exp(-log(1 + exp(-x))) stays accurate for large |x| in both directions.
+        return np.exp(-np.logaddexp(0, -x))
+
+    def backward(self, grad, out):
+        return (grad * out * (1 - out),)
+
+
+class Relu(Op):
+    """max(x, 0).    d/dx relu(x) = 1 where x > 0, else 0"""
+
+    def forward(self, x):
+        self.positive = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, grad, out):
+        return (grad * Tensor._wrap(self.positive),)
+
+
+class Abs(Op):
+    """|x|.    d/dx |x| = sign(x)  (0 at x = 0, as PyTorch)"""
+
+    def forward(self, x):
+        self.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(self, grad, out):
+        return (grad * Tensor._wrap(self.sign),)
+
+
+# ---- reductions ------------------------------------------------------------------------
+
+
+def _unreduce(grad: Tensor, input_shape: tuple, axes: tuple, keepdims: bool) -> Tensor:
+    """Spread a reduction's gradient back over the input: the backward of summing."""
+    if not keepdims:
+        grad = grad.reshape(_kept_shape(input_shape, axes))
+    return grad.broadcast_to(input_shape)
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if axis in axes else n for axis, n in enumerate(shape))
+
+
+class Sum(Op):
+    """The sum over ``axes``.    d/dx_i sum(x) = 1: the gradient is broadcast back."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad, out):
+        return (_unreduce(grad, self.input_shape, self.axes, self.keepdims),)
+
+
+class Max(Op):
+    """The maximum over ``axes``.
+
+    d/dx_i max(x) = 1 where x_i is the maximum and 0 elsewhere; ties share the
+    gradient equally (as PyTorch's amax).
+    """
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
+        largest = x.max(axis=axes, keepdims=True)
+        is_largest = x == largest
+        self.share = is_largest / is_largest.sum(axis=axes, keepdims=True, dtype=x.dtype)
+        return largest if keepdims else np.squeeze(largest, axis=axes)
+
+    def backward(self, grad, out):
+        spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
+        return (spread * Tensor._wrap(self.share),)
+
+
+# ---- shape -----------------------------------------------------------------------------
+
+
+class BroadcastTo(Op):
+    """Repeat x along new leading axes and along axes of length 1 (a view, no copy).
+
+    d/dx: every copy of x_i contributes, so the gradient is summed over the
+    broadcast axes: the backward of broadcasting is a sum.
+    """
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad, out):
+        new_axes = grad.ndim - len(self.input_shape)
+        stretched = tuple(
+            new_axes + axis
+            for axis, n in enumerate(self.input_shape)
+            if n == 1 and grad.shape[new_axes + axis] != 1
+        )
+        summed = grad.sum(axis=tuple(range(new_axes)) + stretched, keepdims=True)
+        return (summed.reshape(self.input_shape),)
+
+
+class Reshape(Op):
+    """The same values in a new shape.    d/dx: the gradient is reshaped back."""
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad, out):
+        return (grad.reshape(self.input_shape),)
+
+
+class Transpose(Op):
+    """Permute the axes.    d/dx: the gradient is permuted back (inverse permutation)."""
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, grad, out):
+        return (grad.transpose(tuple(np.argsort(self.axes))),)
+
+
+class GetItem(Op):
+    """x[index]: slices, integers, integer arrays or a boolean mask.
+
+    d/dx: the gradient lands at the positions that were read (and adds up where
+    a position was read more than once): the backward of indexing is ScatterAdd.
+    """
+
+    def forward(self, x, index):
+        self.index, self.input_shape = index, x.shape
+        return x[index]
+
+    def backward(self, grad, out):
+        return (ScatterAdd.apply(grad, index=self.index, shape=self.input_shape),)
+
+
+class ScatterAdd(Op):
+    """Zeros of ``shape`` with ``values`` added at ``index``: the backward of indexing.
+
+    d/dvalues: each value went to one position, so its gradient is read back
+    from there: the backward of ScatterAdd is indexing.
+    """
+
+    def forward(self, values, index, shape):
+        self.index = index
+        result = np.zeros(shape, dtype=values.dtype)
+        if _may_repeat(index):
+            np.add.at(result, index, values)
+        else:
+            result[index] = values
+        return result
+
+    def backward(self, grad, out):
+        return (grad[self.index],)
+
+
+def _may_repeat(index: Any) -> bool:
+    """Whether an index can name one position twice (only integer arrays can)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(part, np.ndarray) and part.dtype.kind in "iu" for part in parts)
+
+
+class Concatenate(Op):
+    """Join tensors along an axis.    d/dx_k: the k-th slice of the gradient."""
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([0] + [array.shape[axis] for array in arrays])
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, grad, out):
+        leading = (slice(None),) * self.axis
+        return tuple(
+            grad[(*leading, slice(start, stop))] for start, stop in zip(self.bounds[:-1], self.bounds[1:])
+        )
+
+
+class MatMul(Op):
+    """Matrix product over the last two axes (the leading axes must match).
+
+    d/da = grad @ b^T,  d/db = a^T @ grad, with ^T swapping the last two axes.
+    """
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, grad, out):
+        a, b = self.inputs
+        grad_a = _product_laid_out_like(grad, _swap_last_axes(b), a) if self.needs_input_grad[0] else None
+        grad_b = _product_laid_out_like(_swap_last_axes(a), grad, b) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def _swap_last_axes(x: Tensor) -> Tensor:
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return x.transpose(*axes)
+
+
+def _product_laid_out_like(left: Tensor, right: Tensor, like: Tensor) -> Tensor:
+    """``left @ right``, laid out in memory like ``like`` (a matrix or a transposed one).
+
+    For a transposed input (``weight.T`` in ``x @ weight.T``) it is computed as
+    ``(right^T @ left^T)^T``: the same numbers, but the weight's gradient then comes out
+    in the weight's own row order, and the optimizer reads both arrays in order.
+    """
+    data = like.data
+    if data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous:
+        return _swap_last_axes(_swap_last_axes(right) @ _swap_last_axes(left))
+    return left @ right
