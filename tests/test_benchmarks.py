@@ -1,0 +1,33 @@
+"""Smoke test of the benchmark script: quick mode runs to the end and its correctness check passes.
+
+No timing is asserted: CI machines are too noisy for that, and the benchmark's numbers
+are read by people, from ``python benchmarks/run.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUN_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+def test_quick_benchmark_completes_and_both_sides_agree(tmp_path: Path) -> None:
+    results_path = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, str(RUN_SCRIPT), "--quick", "--json", str(results_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "ABORTED" not in completed.stderr
+    results = json.loads(results_path.read_text())
+    assert results["correctness"] == "passed"
+    assert results["settings"]["quick"] is True
+    assert len(results["results"]) == 5
+    assert "QUICK MODE" in completed.stdout
+    for row in results["results"]:
+        assert row["minigrad"] > 0 and row["reference"] > 0, row
