@@ -21,6 +21,7 @@ from minigrad.primitives import (
     Abs,
     Add,
     BroadcastTo,
+    Cast,
     Concatenate,
     Div,
     Exp,
@@ -237,6 +238,33 @@ def compare(comparison: Callable, a: Any, b: Any) -> Tensor:
     a, b = as_tensors((a, b))
     broadcast_shapes(comparison.__name__, a.shape, b.shape)
     return Tensor._wrap(comparison(a.data, b.data))
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """x converted to ``dtype``; gradients flow back converted to x's dtype."""
+    (x,) = as_tensors([x])
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if x.requires_grad and dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))  # integers carry no gradient
+    return Cast.apply(x, dtype=dtype)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """The index of the largest value (over the flattened tensor when axis is None).
+
+    Indices carry no gradient, so the result is never recorded.
+    """
+    (x,) = as_tensors([x])
+    if axis is not None:
+        (axis,) = normalize_axes(axis, x.ndim, "argmax")
+    return Tensor._wrap(np.argmax(x.data, axis=axis, keepdims=keepdims))
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """The index of the smallest value: ``argmax(-x)``."""
+    return argmax(neg(x).detach(), axis, keepdims)
 
 
 def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:

@@ -271,6 +271,17 @@ class BroadcastTo(Op):
         return (summed.reshape(self.input_shape),)
 
 
+class Cast(Op):
+    """x converted to another dtype.    d/dx: the gradient, converted back to x's dtype."""
+
+    def forward(self, x, dtype):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad, out):
+        return (grad.astype(self.input_dtype),)
+
+
 class Reshape(Op):
     """The same values in a new shape.    d/dx: the gradient is reshaped back."""
 

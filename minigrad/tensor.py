@@ -326,6 +326,12 @@ class Tensor:
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis, keepdims)
 
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmin(self, axis, keepdims)
+
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return composite.min(self, axis, keepdims)
 
@@ -339,6 +345,10 @@ class Tensor:
         return composite.std(self, axis, keepdims, ddof)
 
     # ---- shape -----------------------------------------------------------------------
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor converted to ``dtype`` (numpy's name; gradients flow back)."""
+        return ops.astype(self, dtype)
 
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)

@@ -544,3 +544,36 @@ def test_ops_do_not_change_their_inputs(shape_and_axis):
     out = (t.var(axis) + t.max(axis) * 2 + t.exp().sum(axis)).sum()
     out.backward()
     np.testing.assert_array_equal(t.data, x)
+
+
+def test_astype_converts_and_sends_gradients_back_in_the_input_dtype():
+    x = mg.tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
+    y = x.astype(np.float64)
+    assert y.dtype == np.float64 and y.op.name == "cast"
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [3.0, -4.0])
+    assert x.astype(np.float32) is x
+    # A float32 detour rounds to ~1e-7, so the finite-difference step must be larger.
+    assert_gradcheck(
+        lambda t: (t.astype(np.float32) * 2).astype(np.float64), random_array(3), eps=1e-2, atol=1e-3
+    )
+
+
+def test_astype_to_integers_is_not_recorded():
+    x = mg.tensor([1.7, -2.2], requires_grad=True)
+    rounded = x.astype(np.int64)
+    assert rounded.dtype == np.int64 and not rounded.requires_grad
+    np.testing.assert_array_equal(rounded.data, [1, -2])
+
+
+def test_argmax_and_argmin_match_numpy_and_carry_no_gradient():
+    data = random_array(3, 4)
+    x = mg.tensor(data, requires_grad=True)
+    for axis in (None, 0, 1, -1):
+        np.testing.assert_array_equal(x.argmax(axis).data, np.argmax(data, axis=axis))
+        np.testing.assert_array_equal(x.argmin(axis).data, np.argmin(data, axis=axis))
+    assert x.argmax(axis=1, keepdims=True).shape == (3, 1)
+    assert not x.argmax().requires_grad
+    with pytest.raises(ValueError, match="argmax"):
+        x.argmax(axis=2)
