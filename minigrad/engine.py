@@ -218,11 +218,13 @@ class Op:
 # ---- backward ------------------------------------------------------------------------
 
 
-def topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
-    """Every tensor requiring grad that ``roots`` depend on, each after all its users.
+def dependency_order(
+    roots: Iterable[Tensor], inputs_of: Callable[[Tensor], Sequence[Tensor]]
+) -> list[Tensor]:
+    """Every tensor reachable from ``roots`` through ``inputs_of``, each after its inputs.
 
-    Depth-first search with an explicit stack: a tensor is appended once all of its
-    inputs are, and the list is reversed at the end.
+    Depth-first search with an explicit stack instead of recursion, so a chain of
+    100,000 ops is fine: a tensor is appended once all of its inputs are.
     """
     order: list[Tensor] = []
     visited: set[int] = set()
@@ -237,10 +239,23 @@ def topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
                 continue
             visited.add(id(tensor))
             stack.append((tensor, True))
-            if tensor.op is not None:
-                for input_tensor in tensor.op.inputs:
-                    if input_tensor.requires_grad and id(input_tensor) not in visited:
-                        stack.append((input_tensor, False))
+            for input_tensor in reversed(inputs_of(tensor)):
+                if id(input_tensor) not in visited:
+                    stack.append((input_tensor, False))
+    return order
+
+
+def _inputs_requiring_grad(tensor: Tensor) -> Sequence[Tensor]:
+    # Inputs that need no gradient (constants, data) have no backward to visit.
+    return (
+        [input_tensor for input_tensor in tensor.op.inputs if input_tensor.requires_grad] if tensor.op else ()
+    )
+
+
+def topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
+    """Every tensor requiring grad that ``roots`` depend on, each before its inputs:
+    the order in which backward visits them."""
+    order = dependency_order(roots, _inputs_requiring_grad)
     order.reverse()
     return order
 

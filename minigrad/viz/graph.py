@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from minigrad.engine import Scope
+from minigrad.engine import Scope, dependency_order
 from minigrad.nn import Parameter
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
@@ -28,25 +28,9 @@ def recorded(tensor: Tensor) -> bool:
 def walk(roots: Sequence[Tensor], expand: Callable[[Tensor], bool]) -> list[Tensor]:
     """Every tensor the roots were computed from, each listed before the tensors made from it.
 
-    Only the inputs of tensors for which ``expand`` is true are followed. An explicit
-    stack (as in the engine) keeps long chains from hitting the recursion limit.
+    Only the inputs of tensors for which ``expand`` is true are followed.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    for root in roots:
-        stack = [(root, False)]
-        while stack:
-            tensor, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(tensor)
-                continue
-            if id(tensor) in visited:
-                continue
-            visited.add(id(tensor))
-            stack.append((tensor, True))
-            if expand(tensor):
-                stack.extend((input_tensor, False) for input_tensor in reversed(tensor.op.inputs))
-    return order
+    return dependency_order(roots, lambda tensor: tensor.op.inputs if expand(tensor) else ())
 
 
 def leaf_titles(order: Sequence[Tensor]) -> dict[int, str]:
