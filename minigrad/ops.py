@@ -69,13 +69,27 @@ def _scalar_dtype(value: Any, like: np.dtype | None) -> np.dtype:
 
 
 def as_tensors(values: Sequence[Any]) -> list[Tensor]:
-    """Tensors for op arguments; scalars take the dtype of a tensor among them."""
+    """Tensors for op arguments, with PyTorch's dtype rules rather than numpy's.
+
+    Scalars take the dtype of a tensor among them, and integer tensors that meet a
+    float tensor take its dtype: numpy would turn float32 with int64 into float64.
+    """
     like = None
     for value in values:
         if isinstance(value, Tensor):
             like = value.data.dtype
             break
-    return [value if isinstance(value, Tensor) else _as_tensor(value, like) for value in values]
+    tensors = [value if isinstance(value, Tensor) else _as_tensor(value, like) for value in values]
+    dtypes = {tensor.data.dtype for tensor in tensors}
+    if len(dtypes) > 1:
+        float_dtypes = [dtype for dtype in dtypes if dtype.kind == "f"]
+        if float_dtypes:
+            float_dtype = np.result_type(*float_dtypes)
+            tensors = [
+                Tensor._wrap(tensor.data.astype(float_dtype)) if tensor.data.dtype.kind in "biu" else tensor
+                for tensor in tensors
+            ]
+    return tensors
 
 
 def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:

@@ -308,3 +308,12 @@ def test_arange():
 def test_negative_shape_is_an_error():
     with pytest.raises(ValueError, match="shape"):
         mg.zeros(2, -1)
+
+
+def test_an_integer_tensor_meeting_a_float32_tensor_stays_float32():
+    floats = mg.tensor([1.0, 2.0])
+    integers = mg.tensor([1, 2])
+    assert (floats + integers).dtype == np.float32
+    assert (integers * floats).dtype == np.float32
+    assert mg.concatenate([integers, floats]).dtype == np.float32
+    assert (mg.tensor(np.array([1.0]), dtype=np.float64) + integers[:1]).dtype == np.float64
