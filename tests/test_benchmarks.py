@@ -31,3 +31,15 @@ def test_quick_benchmark_completes_and_both_sides_agree(tmp_path: Path) -> None:
     assert "QUICK MODE" in completed.stdout
     for row in results["results"]:
         assert row["minigrad"] > 0 and row["reference"] > 0, row
+
+
+def test_quick_scaling_sweep_completes_and_prints_every_sweep() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(RUN_SCRIPT.with_name("scaling.py")), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    for sweep in ("| batch |", "| width |", "| depth |", "chain ops"):
+        assert sweep in completed.stdout, sweep
