@@ -100,11 +100,11 @@ class Maximum(Op):
     """
 
     def forward(self, a, b):
-        self.share_of_a = (a > b) + 0.5 * (a == b)
         return np.maximum(a, b)
 
     def backward(self, grad, out):
-        share_of_a = Tensor._wrap(self.share_of_a.astype(grad.dtype, copy=False))
+        a, b = (tensor.data for tensor in self.inputs)
+        share_of_a = Tensor._wrap(((a > b) + (a == b) * 0.5).astype(grad.dtype))
         return grad * share_of_a, grad * (1 - share_of_a)
 
 
@@ -195,11 +195,11 @@ class Abs(Op):
     """|x|.    d/dx |x| = sign(x)  (0 at x = 0, as PyTorch)"""
 
     def forward(self, x):
-        self.sign = np.sign(x)
         return np.abs(x)
 
     def backward(self, grad, out):
-        return (grad * Tensor._wrap(self.sign),)
+        (x,) = self.inputs
+        return (grad * Tensor._wrap(np.sign(x.data)),)
 
 
 # ---- reductions ------------------------------------------------------------------------
@@ -236,14 +236,14 @@ class Max(Op):
 
     def forward(self, x, axes, keepdims):
         self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
-        largest = x.max(axis=axes, keepdims=True)
-        is_largest = x == largest
-        self.share = is_largest / is_largest.sum(axis=axes, keepdims=True, dtype=x.dtype)
-        return largest if keepdims else np.squeeze(largest, axis=axes)
+        return x.max(axis=axes, keepdims=keepdims)
 
     def backward(self, grad, out):
+        (x,) = self.inputs
+        is_largest = x.data == out.data.reshape(_kept_shape(self.input_shape, self.axes))
+        share = is_largest / is_largest.sum(axis=self.axes, keepdims=True, dtype=x.dtype)
         spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
-        return (spread * Tensor._wrap(self.share),)
+        return (spread * Tensor._wrap(share),)
 
 
 # ---- shape -----------------------------------------------------------------------------
