@@ -289,3 +289,14 @@ def test_teacher_command_writes_the_batch_norm_graphs(tmp_path, capsys):
         "batchnorm_forward_collapsed.svg",
     ]
     assert "wrote" in capsys.readouterr().out
+
+
+def test_backward_graph_names_a_leaf_read_through_a_view():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    x = mg.randn(5, 4)
+    x.name = "x"
+    source = viz.draw_backward(model(x).sum()).source
+    # matmul's rule reads x transposed, through an unrecorded view of x's memory.
+    assert "x (view)" in source
+    assert "constant" not in source

@@ -55,6 +55,11 @@ def draw_backward(
         )
     forward = walk([tensor], recorded)
     titles = leaf_titles(forward)
+    # A backward rule may read a leaf through an unrecorded view (matmul's rule reads
+    # x transposed): such a view shares the leaf's memory, and is called after it.
+    titles_by_memory = {
+        id(_memory_of(leaf)): f"{titles[id(leaf)]} (view)" for leaf in forward if leaf.op is None
+    }
     seed, results = _record_backward(
         tensor, grad_output, [leaf for leaf in forward if leaf.op is None and leaf.requires_grad]
     )
@@ -78,13 +83,19 @@ def draw_backward(
             drawing.nodes[key] = Node(labels.tensor_node(title, seed, labels.GRADIENT, values))
         elif not labels.is_scalar_constant(current):
             fill = labels.LEAF if current.requires_grad else labels.CONSTANT
-            node = labels.tensor_node(titles.get(id(current), "constant"), current, fill, values)
+            title = titles.get(id(current)) or titles_by_memory.get(id(_memory_of(current)), "constant")
+            node = labels.tensor_node(title, current, fill, values)
             drawing.nodes[key] = Node(node, scopes[id(current)], reads_forward=True)
     for position, (leaf, leaf_grad) in enumerate(results):
         title = f"dL/d({titles[id(leaf)]})"
         drawing.nodes[f"grad{position}"] = Node(labels.tensor_node(title, leaf_grad, labels.GRADIENT, values))
         drawing.edges.append((ids[id(leaf_grad)], f"grad{position}"))
     return drawing.to_digraph(depth)
+
+
+def _memory_of(tensor: Tensor) -> np.ndarray:
+    """The array that owns a tensor's memory (its data, or the array it is a view of)."""
+    return tensor.data if tensor.data.base is None else tensor.data.base
 
 
 def _record_backward(
