@@ -88,6 +88,7 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
+        self._scratch: dict[Tensor, np.ndarray] = {}
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
@@ -116,20 +117,29 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * theta  # g_t <- g_t + lambda theta_{t-1}
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # One scratch array per parameter, reused every step, holds the intermediate
+        # results: allocating fresh ones for every parameter and step costs more than
+        # the arithmetic.
+        scratch = self._scratch.get(param)
+        if scratch is None or scratch.shape != theta.shape or scratch.dtype != theta.dtype:
+            scratch = self._scratch[param] = np.empty_like(theta)
         m *= beta1
-        m += (1 - beta1) * g  # m_t <- beta1 m_{t-1} + (1 - beta1) g_t
+        m += np.multiply(g, 1 - beta1, out=scratch)  # m_t <- beta1 m_{t-1} + (1 - beta1) g_t
         v *= beta2
-        v += (1 - beta2) * g * g  # v_t <- beta2 v_{t-1} + (1 - beta2) g_t^2
+        np.multiply(g, 1 - beta2, out=scratch)
+        v += np.multiply(scratch, g, out=scratch)  # v_t <- beta2 v_{t-1} + (1 - beta2) g_t^2
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v_t^max
         # theta_t <- theta_{t-1} - gamma m_hat_t / (sqrt(v_hat_t) + eps), where
         # m_hat_t = m_t / (1 - beta1^t) and v_hat_t = v_t / (1 - beta2^t). As PyTorch does,
         # the bias corrections are applied to scalars rather than to whole arrays.
         step_size = lr / (1 - beta1**t)
-        denominator = np.sqrt(v)
+        denominator = np.sqrt(v, out=scratch)
         denominator /= math.sqrt(1 - beta2**t)
         denominator += eps  # sqrt(v_hat_t) + eps
-        theta -= step_size * m / denominator
+        step = np.divide(m, denominator, out=scratch)
+        step *= step_size
+        theta -= step
 
     def _initial_state(self, param: Tensor, amsgrad: bool) -> dict[str, Any]:
         """The state of a parameter before its first step: t = 0, m_0 = v_0 = 0."""
