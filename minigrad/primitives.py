@@ -42,7 +42,7 @@ class Sub(Op):
         return a - b
 
     def backward(self, grad, out):
-        return grad, -grad
+        return grad, (-grad if self.needs_input_grad[1] else None)
 
 
 class Mul(Op):
@@ -184,11 +184,10 @@ class Relu(Op):
     """max(x, 0).    d/dx relu(x) = 1 where x > 0, else 0"""
 
     def forward(self, x):
-        self.positive = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad, out):
-        return (grad * Tensor._wrap(self.positive),)
+        return (grad * Tensor._wrap(out.data > 0),)  # relu(x) > 0 exactly where x > 0
 
 
 class Abs(Op):
