@@ -492,7 +492,7 @@ def check_all(workloads: list[Workload]) -> dict[str, Pair]:
     return pairs
 
 
-def benchmark(workloads: list[Workload], settings: Settings) -> list[Result]:
+def benchmark(workloads: list[Workload], settings: Settings, memory: bool = True) -> list[Result]:
     """Check that both sides agree on every workload, then time them, then measure memory."""
     print(f"Checking that minigrad and numpy compute the same numbers (rtol={RTOL}, atol={ATOL}):")
     pairs = check_all(workloads)
@@ -500,8 +500,9 @@ def benchmark(workloads: list[Workload], settings: Settings) -> list[Result]:
     for workload in workloads:
         print(f"timing: {workload.label}", flush=True)
         results.append(measure_time(workload, pairs.pop(workload.key), settings))
-    print("measuring memory", flush=True)
-    results.append(measure_memory(settings))
+    if memory:
+        print("measuring memory", flush=True)
+        results.append(measure_memory(settings))
     return results
 
 
@@ -530,6 +531,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=[workload.key for workload in timed_workloads(FULL)],
         help="instead of benchmarking, profile minigrad's side of one workload",
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORKLOAD",
+        choices=[workload.key for workload in timed_workloads(FULL)] + ["memory"],
+        help="measure only these rows (e.g. --only batch_norm memory); all five by default",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     workloads = timed_workloads(settings)
@@ -540,7 +548,9 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     print("\n".join(f"{key}: {value}" for key, value in env.items()), end="\n\n")
     try:
-        results = benchmark(workloads, settings)
+        if args.only:
+            workloads = [workload for workload in workloads if workload.key in args.only]
+        results = benchmark(workloads, settings, memory=not args.only or "memory" in args.only)
     except MismatchError as mismatch:
         print(f"\nABORTED, nothing was timed: {mismatch}", file=sys.stderr)
         return 1

@@ -202,8 +202,10 @@ class Op:
         """Compute the op on ``inputs``; record it if any input requires grad."""
         op = cls()
         data = op.forward(*[tensor.data for tensor in inputs], **params)
+        if not _state.grad_enabled:
+            return Tensor._wrap(data)
         needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
-        if not _state.grad_enabled or True not in needs_input_grad:
+        if True not in needs_input_grad:
             return Tensor._wrap(data)
         op.inputs = inputs
         op.needs_input_grad = needs_input_grad

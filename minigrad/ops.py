@@ -80,16 +80,23 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
             like = value.data.dtype
             break
     tensors = [value if isinstance(value, Tensor) else _as_tensor(value, like) for value in values]
-    dtypes = {tensor.data.dtype for tensor in tensors}
-    if len(dtypes) > 1:
-        float_dtypes = [dtype for dtype in dtypes if dtype.kind == "f"]
-        if float_dtypes:
-            float_dtype = np.result_type(*float_dtypes)
-            tensors = [
-                Tensor._wrap(tensor.data.astype(float_dtype)) if tensor.data.dtype.kind in "biu" else tensor
-                for tensor in tensors
-            ]
+    dtype = tensors[0].data.dtype
+    for tensor in tensors:
+        if tensor.data.dtype != dtype:
+            return _integers_to_float(tensors)
     return tensors
+
+
+def _integers_to_float(tensors: list[Tensor]) -> list[Tensor]:
+    """Operands of mixed dtypes: integer ones take the float dtype among them, if any."""
+    float_dtypes = [tensor.data.dtype for tensor in tensors if tensor.data.dtype.kind == "f"]
+    if not float_dtypes:
+        return tensors
+    float_dtype = np.result_type(*float_dtypes)
+    return [
+        Tensor._wrap(tensor.data.astype(float_dtype)) if tensor.data.dtype.kind in "biu" else tensor
+        for tensor in tensors
+    ]
 
 
 def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:
@@ -127,12 +134,11 @@ def _need_broadcasting(tensors: list[Tensor]) -> bool:
     """Whether operands differ in shape, not counting constant scalars."""
     shape = None
     for tensor in tensors:
-        if tensor.ndim == 0 and not tensor.requires_grad:
-            continue
-        if shape is None:
-            shape = tensor.shape
-        elif tensor.shape != shape:
-            return True
+        if tensor.requires_grad or tensor.data.ndim:
+            if shape is None:
+                shape = tensor.data.shape
+            elif tensor.data.shape != shape:
+                return True
     return False
 
 

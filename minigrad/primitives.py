@@ -73,7 +73,9 @@ class Pow(Op):
     """a ** b.    d/da = b * a**(b - 1),  d/db = a**b * log(a)"""
 
     def forward(self, a, b):
-        return a**b
+        # numpy squares, square-roots and inverts 3 to 4 times faster when the exponent
+        # is a Python number (a ** 2 is a * a) than when it is an array, even a 0-d one.
+        return a ** (b.item() if b.ndim == 0 else b)
 
     def backward(self, grad, out):
         a, b = self.inputs

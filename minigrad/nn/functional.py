@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
-from minigrad.engine import composite, no_grad
+from minigrad.engine import composite, no_grad, scope
 from minigrad.ops import relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
@@ -152,10 +152,17 @@ def batch_norm(
 
     For an input of shape (N, C) or (N, C, ...), per channel c::
 
-        mean  = mean of x over every axis but 1          (batch statistics, training)
-        var   = biased variance of x over the same axes
-        x_hat = (x - mean) / sqrt(var + eps)
-        y     = weight * x_hat + bias                      (the paper's gamma, beta)
+        mean     = mean of x over every axis but 1         (batch statistics, training)
+        centered = x - mean
+        var      = mean of centered**2 over the same axes  (the biased variance)
+        x_hat    = centered * (1 / sqrt(var + eps))
+        y        = weight * x_hat + bias                   (the paper's gamma, beta)
+
+    The variance is taken from ``centered`` rather than by calling ``var(x)``, which
+    would subtract the mean a second time, and the (1, C) tensor ``sqrt(var + eps)``
+    is inverted before it meets the full-size one: a product's backward rule costs two
+    full-size multiplications where a quotient's costs four operations. Both choices
+    halve the full-size work in batch norm's backward without changing its value.
 
     In training, ``running_mean`` and ``running_var`` (if given) are updated in place
     as an exponentially weighted moving average::
@@ -167,7 +174,7 @@ def batch_norm(
     statistics are used instead of batch statistics, and nothing is updated.
 
     The gradient is not written anywhere: it comes from the chain rule through
-    ``mean``, ``var``, ``sub``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``.
+    ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {x.shape}")
@@ -182,7 +189,8 @@ def batch_norm(
                 f".eval() to normalize with the running statistics"
             )
         mean = x.mean(axes, keepdims=True)
-        var = x.var(axes, keepdims=True)
+        centered = x - mean
+        var = _variance_of_centered(centered, axes)
         if running_mean is not None and running_var is not None:
             with no_grad():
                 unbiased_var = var.data * (values_per_channel / (values_per_channel - 1))
@@ -191,11 +199,10 @@ def batch_norm(
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var (or training=True)")
-        mean = running_mean.reshape(channel_shape)
+        centered = x - running_mean.reshape(channel_shape)
         var = running_var.reshape(channel_shape)
     return _normalize(
-        x,
-        mean,
+        centered,
         var,
         eps,
         None if weight is None else weight.reshape(channel_shape),
@@ -203,11 +210,25 @@ def batch_norm(
     )
 
 
+def _variance_of_centered(centered: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """The biased variance, ``mean(centered**2)``, from deviations ``x - mean`` at hand.
+
+    This is what ``x.var(axes, keepdims=True)`` computes, without subtracting the mean
+    again; its nodes are drawn in a ``var`` box all the same.
+    """
+    with scope("var"):
+        return (centered**2).mean(axes, keepdims=True)
+
+
 def _normalize(
-    x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None, bias: Tensor | None
+    centered: Tensor, var: Tensor, eps: float, weight: Tensor | None, bias: Tensor | None
 ) -> Tensor:
-    """``weight * (x - mean) / sqrt(var + eps) + bias``, skipping an absent weight or bias."""
-    y = (x - mean) / (var + eps).sqrt()
+    """``weight * centered / sqrt(var + eps) + bias``, skipping an absent weight or bias.
+
+    ``1 / sqrt(var + eps)`` is worked out on the small statistics tensor, so the full-size
+    tensor is multiplied rather than divided (a cheaper backward rule).
+    """
+    y = centered * (1 / (var + eps).sqrt())
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -245,4 +266,5 @@ def layer_norm(
             f"normalized_shape {normalized_shape} (input shape {x.shape})"
         )
     axes = tuple(range(x.ndim - count, x.ndim))
-    return _normalize(x, x.mean(axes, keepdims=True), x.var(axes, keepdims=True), eps, weight, bias)
+    centered = x - x.mean(axes, keepdims=True)
+    return _normalize(centered, _variance_of_centered(centered, axes), eps, weight, bias)
