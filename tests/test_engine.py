@@ -271,6 +271,27 @@ def test_grad_outputs_list_sums_contributions():
     np.testing.assert_array_equal(grad.data, [2.0 + 3.0, 4.0 + 3.0])
 
 
+def test_grad_outputs_that_depend_on_each_other_or_repeat():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    z = y * 3  # z depends on y: y's gradient is complete only after z has passed its share
+    grad_x, grad_y = mg.grad([z, y], [x, y])
+    np.testing.assert_array_equal(grad_x.data, [8.0, 16.0])  # d(3y + y)/dx = 4 * 2x
+    assert grad_y.item() == 4.0
+    (grad_x,) = mg.grad([y, y], x)
+    np.testing.assert_array_equal(grad_x.data, [4.0, 8.0])
+
+
+def test_backward_waits_for_every_use_of_a_tensor():
+    # hidden is used three times, at different depths: its backward rule must run
+    # once, after all three contributions are in.
+    x = leaf([1.0, 2.0])
+    hidden = x * 2
+    y = mg.where(np.array([True, True]), hidden, hidden * 5) + hidden
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+
+
 def test_grad_with_grad_outputs():
     x = leaf([1.0, 2.0])
     (grad,) = mg.grad(x * x, x, grad_outputs=np.array([10.0, 100.0]))
