@@ -79,7 +79,9 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
         if isinstance(value, Tensor):
             like = value.data.dtype
             break
-    tensors = [value if isinstance(value, Tensor) else _as_tensor(value, like) for value in values]
+    tensors = []
+    for value in values:
+        tensors.append(value if isinstance(value, Tensor) else _as_tensor(value, like))
     dtype = tensors[0].data.dtype
     for tensor in tensors:
         if tensor.data.dtype != dtype:
@@ -100,6 +102,8 @@ def _integers_to_float(tensors: list[Tensor]) -> list[Tensor]:
 
 
 def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:
+    if type(value) is float and like is not None and like.kind == "f":  # the 2.0 in x * 2.0
+        return Tensor._wrap(np.array(value, like))
     if _is_scalar(value):
         return Tensor._wrap(np.asarray(value, dtype=_scalar_dtype(value, like)))
     return Tensor(value)
