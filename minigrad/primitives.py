@@ -376,9 +376,21 @@ class MatMul(Op):
         return a @ b
 
     def backward(self, grad, out):
+        # An input laid out transposed in memory (weight.T in x @ weight.T) gets its
+        # gradient as the transpose of the transposed product, (b @ grad^T)^T for a and
+        # (grad^T @ a)^T for b: the same numbers, in that input's own memory order, so
+        # a weight's gradient comes out in the weight's row order and the optimizer
+        # reads both arrays in order.
         a, b = self.inputs
-        grad_a = _product_laid_out_like(grad, _swap_last_axes(b), a) if self.needs_input_grad[0] else None
-        grad_b = _product_laid_out_like(_swap_last_axes(a), grad, b) if self.needs_input_grad[1] else None
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = (
+                _swap_last_axes(b @ _swap_last_axes(grad)) if _is_transposed(a) else grad @ _swap_last_axes(b)
+            )
+        if self.needs_input_grad[1]:
+            grad_b = (
+                _swap_last_axes(_swap_last_axes(grad) @ a) if _is_transposed(b) else _swap_last_axes(a) @ grad
+            )
         return grad_a, grad_b
 
 
@@ -388,14 +400,7 @@ def _swap_last_axes(x: Tensor) -> Tensor:
     return x.transpose(*axes)
 
 
-def _product_laid_out_like(left: Tensor, right: Tensor, like: Tensor) -> Tensor:
-    """``left @ right``, laid out in memory like ``like`` (a matrix or a transposed one).
-
-    For a transposed input (``weight.T`` in ``x @ weight.T``) it is computed as
-    ``(right^T @ left^T)^T``: the same numbers, but the weight's gradient then comes out
-    in the weight's own row order, and the optimizer reads both arrays in order.
-    """
-    data = like.data
-    if data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous:
-        return _swap_last_axes(_swap_last_axes(right) @ _swap_last_axes(left))
-    return left @ right
+def _is_transposed(x: Tensor) -> bool:
+    """Whether a matrix is stored column by column (a transposed view of a C array)."""
+    flags = x.data.flags
+    return x.data.ndim == 2 and flags.f_contiguous and not flags.c_contiguous

@@ -293,10 +293,22 @@ def test_teacher_command_writes_the_batch_norm_graphs(tmp_path, capsys):
 
 def test_backward_graph_names_a_leaf_read_through_a_view():
     mg.manual_seed(0)
+    x = mg.randn(5, 4)
+    x.name = "x"
+    w = mg.randn(4, 3, requires_grad=True)
+    w.name = "w"
+    source = viz.draw_backward((x @ w).sum()).source
+    # matmul's rule for w reads x transposed, through an unrecorded view of x's memory.
+    assert "x (view)" in source
+    assert "constant" not in source
+
+
+def test_backward_graph_of_a_linear_layer_names_its_input():
+    mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
     x = mg.randn(5, 4)
     x.name = "x"
     source = viz.draw_backward(model(x).sum()).source
-    # matmul's rule reads x transposed, through an unrecorded view of x's memory.
-    assert "x (view)" in source
+    # x @ weight.T: the weight's gradient is (grad^T @ x)^T, which reads x itself.
+    assert "<b>x</b>" in source
     assert "constant" not in source
