@@ -89,6 +89,11 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
     return tensors
 
 
+def _tensor(x: Any) -> Tensor:
+    """The one argument of a unary op as a tensor."""
+    return x if isinstance(x, Tensor) else as_tensors([x])[0]
+
+
 def _integers_to_float(tensors: list[Tensor]) -> list[Tensor]:
     """Operands of mixed dtypes: integer ones take the float dtype among them, if any."""
     float_dtypes = [tensor.data.dtype for tensor in tensors if tensor.data.dtype.kind == "f"]
@@ -116,17 +121,18 @@ def broadcast_shapes(op_name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     1 (which is stretched), or missing (a new leading axis).
     """
     ndim = builtins.max(len(shape) for shape in shapes)
-    result = []
-    for axis in range(-ndim, 0):
-        lengths = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
-        if len(lengths) > 1:
-            listed = " and ".join(str(shape) for shape in shapes)
-            raise ValueError(
-                f"{op_name}: shapes {listed} do not broadcast. Aligned from the right, each "
-                f"pair of axis lengths must be equal or one of them 1; reshape an operand "
-                f"(e.g. x.reshape(-1, 1)) to line the axes up"
-            )
-        result.append(lengths.pop() if lengths else 1)
+    result = [1] * ndim
+    for shape in shapes:
+        for axis, length in enumerate(shape, ndim - len(shape)):
+            if length != result[axis] and length != 1:
+                if result[axis] != 1:
+                    listed = " and ".join(str(shape) for shape in shapes)
+                    raise ValueError(
+                        f"{op_name}: shapes {listed} do not broadcast. Aligned from the right, each "
+                        f"pair of axis lengths must be equal or one of them 1; reshape an operand "
+                        f"(e.g. x.reshape(-1, 1)) to line the axes up"
+                    )
+                result[axis] = length
     return tuple(result)
 
 
@@ -168,7 +174,7 @@ def _elementwise(
 
 
 def _unary(op: type[Op], x: Any) -> Tensor:
-    return op.apply(*as_tensors([x]))
+    return op.apply(_tensor(x))
 
 
 # ---- the public functions --------------------------------------------------------------
@@ -266,7 +272,7 @@ def compare(comparison: Callable, a: Any, b: Any) -> Tensor:
 
 def astype(x: Any, dtype: Any) -> Tensor:
     """x converted to ``dtype``; gradients flow back converted to x's dtype."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     dtype = np.dtype(dtype)
     if dtype == x.dtype:
         return x
@@ -280,7 +286,7 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
     Indices carry no gradient, so the result is never recorded.
     """
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     if axis is not None:
         (axis,) = normalize_axes(axis, x.ndim, "argmax")
     return Tensor._wrap(np.argmax(x.data, axis=axis, keepdims=keepdims))
@@ -311,13 +317,13 @@ def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The sum over ``axis`` (None for all axes, an int or a tuple)."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     return Sum.apply(x, axes=normalize_axes(axis, x.ndim, "sum"), keepdims=keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The largest value over ``axis`` (values only, as numpy's max)."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     if x.size == 0:
         raise ValueError("max: the tensor is empty, so it has no maximum")
     return Max.apply(x, axes=normalize_axes(axis, x.ndim, "max"), keepdims=keepdims)
@@ -325,7 +331,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def broadcast_to(x: Any, shape: Iterable[int]) -> Tensor:
     """x repeated to ``shape`` by numpy's broadcasting rules (a view)."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     shape = tuple(shape)
     if x.shape == shape:
         return x
@@ -337,7 +343,7 @@ def broadcast_to(x: Any, shape: Iterable[int]) -> Tensor:
 
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same values in a new shape, given as a tuple or as ints; one may be -1."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
@@ -353,7 +359,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 
 def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute the axes (numpy's order); with no axes, reverse them."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not axes:
@@ -383,7 +389,7 @@ def _plain_index(index: Any) -> Any:
 
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index] with numpy's indexing: slices, ints, integer arrays, boolean masks."""
-    (x,) = as_tensors([x])
+    x = _tensor(x)
     index = _plain_index(index)
     try:
         return GetItem.apply(x, index=index)
