@@ -1,10 +1,10 @@
 """Batch norm's gradient, composed by minigrad vs derived by hand: the same numbers.
 
 minigrad's ``F.batch_norm`` has no backward code: it is made of ``mean``, ``var``,
-``sub``, ``sqrt``, ``div``, ``mul``, ``add`` and ``broadcast_to``, and its gradient is
-whatever the chain rule through those primitives gives. Here it is checked against the
-backward pass Ioffe & Szegedy (2015) derive by hand in Section 3, written in numpy,
-for an input of m rows (the mini-batch) and C channels::
+``sub``, ``pow``, ``sqrt``, ``div``, ``mul``, ``add`` and ``broadcast_to``, and its
+gradient is whatever the chain rule through those primitives gives. Here it is checked
+against the backward pass Ioffe & Szegedy (2015) derive by hand in Section 3, written
+in numpy, for an input of m rows (the mini-batch) and C channels::
 
     forward                                  backward (from dl/dy)
     mu      = mean(x)                        dl/dx_hat = dl/dy * gamma

@@ -2,7 +2,7 @@
 
 Each function is a composite (see :func:`minigrad.engine.composite`): its nodes are
 tagged with a scope of its name, so ``batch_norm`` can be drawn as one box or opened
-up into the ``mean``, ``var``, ``sub``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``
+up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``
 nodes it is made of. Its gradient is whatever the chain rule through those
 primitives gives, and the tests check that this equals the hand-derived formula.
 """
