@@ -273,6 +273,8 @@ class BroadcastTo(Op):
             for axis, n in enumerate(self.input_shape)
             if n == 1 and grad.shape[new_axes + axis] != 1
         )
+        if not stretched:  # only new leading axes: summing them away leaves x's shape
+            return (grad.sum(axis=tuple(range(new_axes))),)
         summed = grad.sum(axis=tuple(range(new_axes)) + stretched, keepdims=True)
         return (summed.reshape(self.input_shape),)
 

@@ -133,7 +133,13 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
-    """(1, C, 1, ...): how per-channel statistics line up with an (N, C, ...) input."""
+    """How per-channel values (shape (C,)) line up with an (N, C, ...) input.
+
+    (1, C, 1, ...) for an input with axes after the channels. An (N, C) input needs no
+    reshape: (C,) already broadcasts along its last axis.
+    """
+    if x.ndim == 2:
+        return (x.shape[1],)
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
