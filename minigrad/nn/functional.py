@@ -2,9 +2,9 @@
 
 Each function is a composite (see :func:`minigrad.engine.composite`): its nodes are
 tagged with a scope of its name, so ``batch_norm`` can be drawn as one box or opened
-up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``
-nodes it is made of. Its gradient is whatever the chain rule through those
-primitives gives, and the tests check that this equals the hand-derived formula.
+up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
+``broadcast_to`` nodes it is made of. Its gradient is whatever the chain rule through
+those primitives gives, and the tests check that this equals the hand-derived formula.
 """
 
 from __future__ import annotations
@@ -167,8 +167,9 @@ def batch_norm(
     The variance is taken from ``centered`` rather than by calling ``var(x)``, which
     would subtract the mean a second time, and the (1, C) tensor ``sqrt(var + eps)``
     is inverted before it meets the full-size one: a product's backward rule costs two
-    full-size multiplications where a quotient's costs four operations. Both choices
-    halve the full-size work in batch norm's backward without changing its value.
+    full-size multiplications where a quotient's costs four full-size operations.
+    Together they save about a quarter of the full-size passes of batch norm's
+    backward, and change no value.
 
     In training, ``running_mean`` and ``running_var`` (if given) are updated in place
     as an exponentially weighted moving average::
