@@ -107,8 +107,6 @@ def _integers_to_float(tensors: list[Tensor]) -> list[Tensor]:
 
 
 def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:
-    if type(value) is float and like is not None and like.kind == "f":  # the 2.0 in x * 2.0
-        return Tensor._wrap(np.array(value, like))
     if _is_scalar(value):
         return Tensor._wrap(np.asarray(value, dtype=_scalar_dtype(value, like)))
     return Tensor(value)
