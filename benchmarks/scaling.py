@@ -44,7 +44,7 @@ except ImportError:
 from run import ChainPair, MLPPair, Settings, environment, load_average, time_pair
 
 import minigrad.nn.functional as F
-from minigrad.engine import topological_order
+from minigrad.engine import dependency_order
 
 FIGURE = Path(__file__).resolve().parents[1] / "docs" / "images" / "performance_scaling.png"
 
@@ -113,7 +113,8 @@ def median_ms(samples: list[float]) -> float:
 def graph_nodes(pair: MLPPair) -> int:
     """How many ops one forward pass of the pair's model and loss records (the graph backward walks)."""
     loss = F.cross_entropy(pair.model(pair.inputs), pair.labels)
-    return sum(1 for tensor in topological_order([loss]) if tensor.op is not None)
+    recorded = dependency_order([loss], lambda tensor: tensor.op.inputs if tensor.op else ())
+    return sum(1 for tensor in recorded if tensor.op is not None)
 
 
 def page_faults_per_call(run: Callable[[], Any], calls: int = 5) -> float | None:

@@ -251,21 +251,6 @@ def dependency_order(
     return order
 
 
-def _inputs_requiring_grad(tensor: Tensor) -> Sequence[Tensor]:
-    # Inputs that need no gradient (constants, data) have no backward to visit.
-    return (
-        [input_tensor for input_tensor in tensor.op.inputs if input_tensor.requires_grad] if tensor.op else ()
-    )
-
-
-def topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
-    """Every tensor requiring grad that ``roots`` depend on, each before its inputs:
-    the order in which backward visits them."""
-    order = dependency_order(roots, _inputs_requiring_grad)
-    order.reverse()
-    return order
-
-
 def _count_uses(roots: Sequence[Tensor]) -> dict[int, int]:
     """How many recorded uses, among the ops that ``roots`` depend on, each tensor has.
 
