@@ -126,8 +126,9 @@ class Adam(Optimizer):
         m *= beta1
         m += np.multiply(g, 1 - beta1, out=scratch)  # m_t <- beta1 m_{t-1} + (1 - beta1) g_t
         v *= beta2
-        np.multiply(g, 1 - beta2, out=scratch)
-        v += np.multiply(scratch, g, out=scratch)  # v_t <- beta2 v_{t-1} + (1 - beta2) g_t^2
+        # g * g first: the second pass then reads one array instead of two.
+        np.multiply(g, g, out=scratch)
+        v += np.multiply(scratch, 1 - beta2, out=scratch)  # v_t <- beta2 v_{t-1} + (1 - beta2) g_t^2
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v_t^max
         # theta_t <- theta_{t-1} - gamma m_hat_t / (sqrt(v_hat_t) + eps), where
