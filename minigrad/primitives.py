@@ -1,9 +1,16 @@
 """The primitive ops: every gradient in minigrad comes from the rules in this file.
 
-Each primitive is a small class with a numpy ``forward`` and a ``backward`` rule
-written in Tensor operations, its derivative in the docstring. The functions that
-apply them to user arguments (``add``, ``sum``, ``matmul``, ...) are in
-:mod:`minigrad.ops`.
+Each primitive is a small class with a numpy ``forward`` and a ``backward`` rule,
+its derivative in the docstring. The functions that apply them to user arguments
+(``add``, ``sum``, ``matmul``, ...) are in :mod:`minigrad.ops`.
+
+A rule is given the gradient, the result and the inputs, and runs on one of two
+kinds of values (see :class:`minigrad.engine.Op`): Tensors when the backward pass is
+recorded (``create_graph=True``, or a drawing of the backward graph), numpy arrays
+otherwise. So a rule is written with what both have: the arithmetic operators, ``@``,
+comparisons, indexing, and the methods ``sum``, ``reshape``, ``transpose`` and
+``astype``. Anything else goes through :func:`_apply` (another primitive) or
+:func:`_array` (the numbers, for a mask that the gradient is multiplied by).
 
 Broadcasting is a primitive too. When the operands of an elementwise op have
 different shapes, the op first applies :class:`BroadcastTo` to each one that needs it,
@@ -22,6 +29,21 @@ import numpy as np
 from minigrad.engine import Op
 from minigrad.tensor import Tensor
 
+Value = Tensor | np.ndarray  # what a backward rule computes with
+
+
+def _apply(op: type[Op], *values: Any, **params: Any) -> Any:
+    """Apply a primitive inside a backward rule: recorded on tensors, plain on arrays."""
+    if isinstance(values[0], Tensor):
+        return op.apply(*[v if isinstance(v, Tensor) else Tensor._wrap(v) for v in values], **params)
+    return op().forward(*values, **params)
+
+
+def _array(value: Value) -> np.ndarray:
+    """The numbers of a value, for a mask or a share that is a constant of the rule."""
+    return value.data if isinstance(value, Tensor) else value
+
+
 # ---- elementwise: arithmetic -----------------------------------------------------------
 
 
@@ -31,7 +53,7 @@ class Add(Op):
     def forward(self, a, b):
         return a + b
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, a, b):
         return grad, grad
 
 
@@ -41,7 +63,7 @@ class Sub(Op):
     def forward(self, a, b):
         return a - b
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, a, b):
         return grad, (-grad if self.needs_input_grad[1] else None)
 
 
@@ -51,8 +73,7 @@ class Mul(Op):
     def forward(self, a, b):
         return a * b
 
-    def backward(self, grad, out):
-        a, b = self.inputs
+    def backward(self, grad, out, a, b):
         needs_a, needs_b = self.needs_input_grad
         return (grad * b if needs_a else None), (grad * a if needs_b else None)
 
@@ -63,8 +84,7 @@ class Div(Op):
     def forward(self, a, b):
         return a / b
 
-    def backward(self, grad, out):
-        a, b = self.inputs
+    def backward(self, grad, out, a, b):
         needs_a, needs_b = self.needs_input_grad
         return (grad / b if needs_a else None), (-grad * out / b if needs_b else None)
 
@@ -82,11 +102,17 @@ class Pow(Op):
             return _POWERS[b.item()](a)
         return a**b
 
-    def backward(self, grad, out):
-        a, b = self.inputs
-        # The rule for b takes log(a), which is nan for a < 0: skip it unless b needs it.
-        grad_a = grad * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        grad_b = grad * out * a.log() if self.needs_input_grad[1] else None
+    def backward(self, grad, out, a, b):
+        needs_a, needs_b = self.needs_input_grad
+        grad_a = grad_b = None
+        if needs_a:
+            # For a constant square (batch norm's variance) the slope b * a**(b - 1) is
+            # a * 2: a ** 1 would be a full-size copy of a, and multiplying by it a
+            # third full-size pass.
+            squaring = not needs_b and b.ndim == 0 and b.item() == 2
+            grad_a = grad * (a * b if squaring else b * a ** (b - 1))
+        if needs_b:  # log(a) is nan for a < 0: only when b needs it
+            grad_b = grad * out * _apply(Log, a)
         return grad_a, grad_b
 
 
@@ -96,7 +122,7 @@ class Neg(Op):
     def forward(self, a):
         return -a
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, a):
         return (-grad,)
 
 
@@ -109,9 +135,9 @@ class Maximum(Op):
     def forward(self, a, b):
         return np.maximum(a, b)
 
-    def backward(self, grad, out):
-        a, b = (tensor.data for tensor in self.inputs)
-        share_of_a = Tensor._wrap(((a > b) + (a == b) * 0.5).astype(grad.dtype))
+    def backward(self, grad, out, a, b):
+        a, b = _array(a), _array(b)
+        share_of_a = ((a > b) + (a == b) * 0.5).astype(grad.dtype)
         return grad * share_of_a, grad * (1 - share_of_a)
 
 
@@ -125,10 +151,10 @@ class Where(Op):
         self.condition = condition
         return np.where(condition, a, b)
 
-    def backward(self, grad, out):
-        zero = Tensor._wrap(np.zeros((), grad.dtype))
-        return Where.apply(grad, zero, condition=self.condition), Where.apply(
-            zero, grad, condition=self.condition
+    def backward(self, grad, out, a, b):
+        zero = np.zeros((), grad.dtype)
+        return _apply(Where, grad, zero, condition=self.condition), _apply(
+            Where, zero, grad, condition=self.condition
         )
 
 
@@ -141,7 +167,7 @@ class Exp(Op):
     def forward(self, x):
         return np.exp(x)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad * out,)
 
 
@@ -151,8 +177,7 @@ class Log(Op):
     def forward(self, x):
         return np.log(x)
 
-    def backward(self, grad, out):
-        (x,) = self.inputs
+    def backward(self, grad, out, x):
         return (grad / x,)
 
 
@@ -162,7 +187,7 @@ class Sqrt(Op):
     def forward(self, x):
         return np.sqrt(x)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad / (out * 2),)
 
 
@@ -172,7 +197,7 @@ class Tanh(Op):
     def forward(self, x):
         return np.tanh(x)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad * (1 - out * out),)
 
 
@@ -183,7 +208,7 @@ class Sigmoid(Op):
         # exp(-log(1 + exp(-x))) stays accurate for large |x| in both directions.
         return np.exp(-np.logaddexp(0, -x))
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad * out * (1 - out),)
 
 
@@ -196,8 +221,8 @@ class Relu(Op):
         zeros = np.zeros_like(x)
         return np.maximum(x, zeros, out=zeros)
 
-    def backward(self, grad, out):
-        return (grad * Tensor._wrap(out.data > 0),)  # relu(x) > 0 exactly where x > 0
+    def backward(self, grad, out, x):
+        return (grad * (_array(out) > 0),)  # relu(x) > 0 exactly where x > 0
 
 
 class Abs(Op):
@@ -206,19 +231,20 @@ class Abs(Op):
     def forward(self, x):
         return np.abs(x)
 
-    def backward(self, grad, out):
-        (x,) = self.inputs
-        return (grad * Tensor._wrap(np.sign(x.data)),)
+    def backward(self, grad, out, x):
+        return (grad * np.sign(_array(x)),)
 
 
 # ---- reductions ------------------------------------------------------------------------
 
 
-def _unreduce(grad: Tensor, input_shape: tuple, axes: tuple, keepdims: bool) -> Tensor:
+def _unreduce(grad: Value, input_shape: tuple, axes: tuple, keepdims: bool) -> Value:
     """Spread a reduction's gradient back over the input: the backward of summing."""
     if not keepdims:
         grad = grad.reshape(_kept_shape(input_shape, axes))
-    return grad.broadcast_to(input_shape)
+    if grad.shape == input_shape:
+        return grad
+    return _apply(BroadcastTo, grad, shape=input_shape)
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -232,7 +258,7 @@ class Sum(Op):
         self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
         return x.sum(axis=axes, keepdims=keepdims)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (_unreduce(grad, self.input_shape, self.axes, self.keepdims),)
 
 
@@ -247,12 +273,12 @@ class Max(Op):
         self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
         return x.max(axis=axes, keepdims=keepdims)
 
-    def backward(self, grad, out):
-        (x,) = self.inputs
-        is_largest = x.data == out.data.reshape(_kept_shape(self.input_shape, self.axes))
+    def backward(self, grad, out, x):
+        x = _array(x)
+        is_largest = x == _array(out).reshape(_kept_shape(self.input_shape, self.axes))
         share = is_largest / is_largest.sum(axis=self.axes, keepdims=True, dtype=x.dtype)
         spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
-        return (spread * Tensor._wrap(share),)
+        return (spread * share,)
 
 
 # ---- shape -----------------------------------------------------------------------------
@@ -269,7 +295,7 @@ class BroadcastTo(Op):
         self.input_shape = x.shape
         return np.broadcast_to(x, shape)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         new_axes = grad.ndim - len(self.input_shape)
         stretched = tuple(
             new_axes + axis
@@ -289,7 +315,7 @@ class Cast(Op):
         self.input_dtype = x.dtype
         return x.astype(dtype)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad.astype(self.input_dtype),)
 
 
@@ -300,7 +326,7 @@ class Reshape(Op):
         self.input_shape = x.shape
         return x.reshape(shape)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad.reshape(self.input_shape),)
 
 
@@ -311,7 +337,7 @@ class Transpose(Op):
         self.axes = axes
         return x.transpose(axes)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, x):
         return (grad.transpose(tuple(np.argsort(self.axes))),)
 
 
@@ -326,8 +352,8 @@ class GetItem(Op):
         self.index, self.input_shape = index, x.shape
         return x[index]
 
-    def backward(self, grad, out):
-        return (ScatterAdd.apply(grad, index=self.index, shape=self.input_shape),)
+    def backward(self, grad, out, x):
+        return (_apply(ScatterAdd, grad, index=self.index, shape=self.input_shape),)
 
 
 class ScatterAdd(Op):
@@ -346,7 +372,7 @@ class ScatterAdd(Op):
             result[index] = values
         return result
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, values):
         return (grad[self.index],)
 
 
@@ -364,7 +390,7 @@ class Concatenate(Op):
         self.bounds = np.cumsum([0] + [array.shape[axis] for array in arrays])
         return np.concatenate(arrays, axis=axis)
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, *inputs):
         leading = (slice(None),) * self.axis
         return tuple(
             grad[(*leading, slice(start, stop))] for start, stop in zip(self.bounds[:-1], self.bounds[1:])
@@ -380,13 +406,12 @@ class MatMul(Op):
     def forward(self, a, b):
         return a @ b
 
-    def backward(self, grad, out):
+    def backward(self, grad, out, a, b):
         # An input laid out transposed in memory (weight.T in x @ weight.T) gets its
         # gradient as the transpose of the transposed product, (b @ grad^T)^T for a and
         # (grad^T @ a)^T for b: the same numbers, in that input's own memory order, so
         # a weight's gradient comes out in the weight's row order and the optimizer
         # reads both arrays in order.
-        a, b = self.inputs
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = (
@@ -399,13 +424,13 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
-def _swap_last_axes(x: Tensor) -> Tensor:
+def _swap_last_axes(x: Value) -> Value:
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return x.transpose(*axes)
 
 
-def _is_transposed(x: Tensor) -> bool:
+def _is_transposed(x: Value) -> bool:
     """Whether a matrix is stored column by column (a transposed view of a C array)."""
-    flags = x.data.flags
-    return x.data.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
+    x = _array(x)
+    return x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous

@@ -132,6 +132,51 @@ def test_a_100000_op_chain_backpropagates_without_recursion():
     assert x.grad.data.min() > 2e4
 
 
+# ---- one rule, run on tensors or on arrays -----------------------------------------------------
+
+# Every primitive's rule at least once: without create_graph the rules run on numpy
+# arrays, with it on Tensors, and both must give the same numbers.
+EVERY_RULE = {
+    "add sub neg": (lambda a, b: (a + b) - (-b) - a, [(3, 4), (4,)]),
+    "mul div": (lambda a, b: a * b / (b * b + 1), [(3, 4), (3, 1)]),
+    "pow": (lambda a, b: a**b + a**2 + a**0.5 + 3.0**a, [(3, 4), (3, 4)]),
+    "maximum where": (lambda a, b: mg.maximum(a, b) + mg.where(a.data > 1, a, b), [(3, 4), (3, 4)]),
+    "exp log sqrt": (lambda x: x.exp() + x.log() + x.sqrt(), [(2, 3)]),
+    "tanh sigmoid relu abs": (
+        lambda x: (x - 1).tanh() * (x - 1).sigmoid() + (x - 1).relu() + (x - 1).abs(),
+        [(5,)],
+    ),
+    "sum max": (lambda x: x.sum(axis=0) + x.max(axis=0) + x.max() + x.sum(), [(3, 4)]),
+    "broadcast reshape transpose": (lambda x: x.broadcast_to((2, 3, 4)).reshape(4, 6).T, [(3, 4)]),
+    "astype": (lambda x: x.astype(np.float32).astype(np.float64) * x, [(3,)]),
+    "getitem concatenate": (lambda x: mg.concatenate([x[np.array([0, 0, 2])], x[1:]], axis=0), [(3, 2)]),
+    "matmul": (lambda a, b: a @ b + a @ b.T.T + (b.T @ a.T).T, [(3, 4), (4, 2)]),
+    "0-d": (lambda a, b: a * b + a / b, [(), ()]),
+}
+
+
+@pytest.mark.parametrize("name", EVERY_RULE)
+def test_a_rule_gives_the_same_gradients_on_arrays_and_on_tensors(name):
+    function, shapes = EVERY_RULE[name]
+    inputs = [leaf(random_array(*shape, positive=True, seed=seed)) for seed, shape in enumerate(shapes)]
+    output = function(*inputs)
+    upstream = random_array(*output.shape, seed=9)
+    on_arrays = mg.grad(output, inputs, grad_outputs=upstream)
+    on_tensors = mg.grad(output, inputs, grad_outputs=upstream, create_graph=True)
+    for array_grad, tensor_grad, tensor in zip(on_arrays, on_tensors, inputs):
+        assert not array_grad.requires_grad and array_grad.op is None
+        assert type(array_grad.data) is np.ndarray and array_grad.shape == tensor.shape
+        np.testing.assert_allclose(array_grad.data, tensor_grad.data, rtol=1e-14, atol=1e-15)
+
+
+def test_the_gradient_of_a_0d_leaf_is_an_array():
+    x = leaf(2.0)
+    (x * x).backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.shape == ()
+    x.grad.data += 1  # writable, like any other gradient
+    assert x.grad.item() == 5.0
+
+
 # ---- higher-order gradients ------------------------------------------------------------------
 
 
