@@ -165,7 +165,7 @@ def _elementwise(
             tensors = [
                 tensor
                 if tensor.shape == shape or (tensor.ndim == 0 and not tensor.requires_grad)
-                else broadcast_to(tensor, shape)
+                else BroadcastTo.apply(tensor, shape=shape)  # the shape is checked above
                 for tensor in tensors
             ]
     return op.apply(*tensors, **params)
