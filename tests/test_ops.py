@@ -237,6 +237,22 @@ def test_where_with_a_scalar_branch(scalar_first):
     np.testing.assert_array_equal(t.grad.data, expected.astype(float))
 
 
+def test_a_number_constant_is_shared_read_only_and_exact():
+    x = mg.tensor([1.0, -2.0], requires_grad=True)
+    first, second = x * 1.0001, x * 1.0001
+    constant = first.op.inputs[1]
+    assert second.op.inputs[1] is constant and constant.dtype == np.float32
+    with pytest.raises(ValueError, match="read-only"):
+        constant.data[...] = 2
+    # Keys that compare equal but are different constants stay apart.
+    np.testing.assert_array_equal(np.signbit((x * -0.0).data), [True, False])
+    np.testing.assert_array_equal(np.signbit((x * 0.0).data), [False, True])
+    assert (x * 2).op.inputs[1].dtype == np.float32 and (mg.tensor([3]) * 2).dtype == np.int64
+    assert np.isnan((x * float("nan")).data).all()
+    assert (x * 1.0001).sum().backward() is None
+    np.testing.assert_allclose(x.grad.data, [1.0001, 1.0001])
+
+
 # ---- reductions, over hypothesis-drawn shapes and axes ---------------------------------
 
 REDUCTIONS = {
