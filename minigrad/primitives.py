@@ -33,8 +33,12 @@ Value = Tensor | np.ndarray  # what a backward rule computes with
 
 
 def _apply(op: type[Op], *values: Any, **params: Any) -> Any:
-    """Apply a primitive inside a backward rule: recorded on tensors, plain on arrays."""
-    if isinstance(values[0], Tensor):
+    """Apply a primitive inside a backward rule: recorded on tensors, plain on arrays.
+
+    A rule's own constants (the zeros of ``where``'s rule) are arrays in both cases,
+    so it is recorded when any value is a Tensor.
+    """
+    if any(isinstance(value, Tensor) for value in values):
         return op.apply(*[v if isinstance(v, Tensor) else Tensor._wrap(v) for v in values], **params)
     return op().forward(*values, **params)
 

@@ -248,6 +248,11 @@ SECOND_ORDER_CASES = {
     "div": (lambda a, b: a / b, [(3, 4), (4,)]),
     "matmul": (lambda a, b: a @ b, [(3, 4), (4, 2)]),
     "batched matmul": (lambda a, b: a @ b, [(2, 3, 4), (4,)]),
+    "where, both branches": (
+        lambda a, b: mg.where(np.array([[True, False, True, False]] * 3), a * a, b * b * b).tanh(),
+        [(3, 4), (3, 4)],
+    ),
+    "maximum": (lambda a, b: mg.maximum(a * a, b * b * b).tanh(), [(3, 4), (3, 4)]),
     "var": (lambda x: x.var(axis=1), [(3, 4)]),
     "std": (lambda x: x.std(axis=0, ddof=1), [(3, 4)]),
     "max": (lambda x: x.max(axis=-1), [(3, 4)]),
