@@ -327,6 +327,7 @@ def _backpropagate(
                 elif create_graph:  # ops made by a backward rule are tagged with the op it differentiates
                     _state.scope, _state.grad_of = op.scope, op
                     input_grads = op.backward(grad, tensor, *op.inputs)
+                    _check_recorded(op, input_grads)
                 else:
                     input_grads = op.backward(grad, tensor.data, *[x.data for x in op.inputs])
                 for input_tensor, needed, input_grad in zip(op.inputs, op.needs_input_grad, input_grads):
@@ -359,6 +360,17 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _check_recorded(op: Op, input_grads: Sequence[Any]) -> None:
+    """A rule run on Tensors must give Tensors: an array would silently cut the graph."""
+    for input_grad in input_grads:
+        if input_grad is not None and not isinstance(input_grad, Tensor):
+            raise TypeError(
+                f"the backward rule of {op.name} gave a {type(input_grad).__name__} while the "
+                f"backward pass was being recorded; a rule must compute with the Tensors it is "
+                f"given (numpy functions turn them into arrays: use Tensor operations, or _apply)"
+            )
 
 
 def _as_gradient(grad: Any) -> Tensor:

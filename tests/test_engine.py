@@ -169,6 +169,22 @@ def test_a_rule_gives_the_same_gradients_on_arrays_and_on_tensors(name):
         np.testing.assert_allclose(array_grad.data, tensor_grad.data, rtol=1e-14, atol=1e-15)
 
 
+def test_a_rule_that_leaves_the_tensors_while_recording_is_an_error():
+    class Leaky(mg.engine.Op):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad, out, x):
+            return (np.multiply(np.asarray(grad), 2),)  # an array even when given Tensors
+
+    x = leaf([1.0, 2.0])
+    y = Leaky.apply(x)
+    (on_arrays,) = mg.grad(y.sum(), x)
+    np.testing.assert_array_equal(on_arrays.data, [2.0, 2.0])
+    with pytest.raises(TypeError, match="backward rule of leaky gave a ndarray"):
+        mg.grad(y.sum(), x, create_graph=True)
+
+
 def test_the_gradient_of_a_0d_leaf_is_an_array():
     x = leaf(2.0)
     (x * x).backward()
