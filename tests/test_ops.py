@@ -387,6 +387,33 @@ def test_broadcast_to_gradient_sums_the_copies():
     np.testing.assert_array_equal(x.grad.data, np.full((3, 1), 8.0))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 4), max_size=3),
+    stretch=st.lists(st.booleans(), min_size=3, max_size=3),
+    leading=st.lists(st.integers(1, 3), max_size=2),
+    layout=st.sampled_from(["ordered", "transposed", "a view into a larger array"]),
+)
+def test_a_broadcast_view_is_numpys(shape, stretch, leading, layout):
+    from minigrad.primitives import _broadcast_view
+
+    base = np.arange(float(np.prod(shape) * 2)).astype(np.float32)
+    x = base[: int(np.prod(shape))].reshape(shape)
+    if layout == "transposed":
+        x = x.T
+    elif layout == "a view into a larger array":
+        x = base[len(base) // 2 :][: x.size].reshape(x.shape)
+    # Cut some axes to length 1, so that the target stretches them.
+    x = x[(*(slice(0, 1) if flag else slice(None) for flag, _ in zip(stretch, x.shape)), ...)]
+    target = (*leading, *(n + 2 if flag and n == 1 else n for flag, n in zip(stretch, x.shape)))
+    view, expected = _broadcast_view(x, target), np.broadcast_to(x, target)
+    np.testing.assert_array_equal(view, expected)
+    assert view.shape == expected.shape and view.dtype == x.dtype
+    assert not view.flags.writeable and np.shares_memory(view, x)
+    owner = x if x.base is None else x.base
+    assert view.base is owner or view.base is x
+
+
 def test_shape_ops_on_a_0d_tensor():
     x = mg.tensor(np.float64(2.0), requires_grad=True)
     assert x.flatten().shape == (1,)
