@@ -2,7 +2,10 @@
 
 Every primitive operation is an :class:`Op`. Applying one computes its result with
 numpy and, when a gradient will be needed, keeps the op as the result's ``op``: a
-node that remembers its inputs. The graph is nothing more than these links.
+node that remembers where its inputs came from (the ops that made them, or the
+leaves) and the numbers its backward rule will read. The graph is nothing more than
+these links. Results that no rule reads are not part of it: their memory is freed as
+soon as the program drops them.
 
 ``backward`` visits the graph from the output to the leaves in reverse topological
 order and asks each op for the gradients of its inputs: an op's rule runs once every
@@ -19,6 +22,7 @@ import contextlib
 import functools
 import gc
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -178,11 +182,13 @@ class Op:
     Subclasses define
 
     - ``forward(self, *arrays, **params) -> ndarray``: the result, computed with
-      numpy; it may keep on ``self`` what the backward rule needs;
+      numpy; it may keep on ``self`` what the backward rule needs besides its operands
+      (a shape, an index);
     - ``backward(self, grad, out, *inputs) -> tuple``: given ``grad`` (the gradient of
       the loss with respect to the result ``out``) and the inputs, the gradient with
       respect to each input, of the input's shape (or None where
-      ``needs_input_grad`` is False).
+      ``needs_input_grad`` is False);
+    - ``reads``: which of ``out`` and the inputs (by position) the rule reads.
 
     One rule serves two kinds of values. When the backward pass is recorded
     (``create_graph=True``), ``grad``, ``out`` and the inputs are Tensors and the rule's
@@ -190,18 +196,42 @@ class Op:
     arrays inside those Tensors, and the same operations are plain numpy: no node to
     make, no argument checks, about a microsecond each instead of three or four.
 
-    After :meth:`apply`, an op that was recorded also has ``inputs`` (the input
-    tensors), ``needs_input_grad``, ``scope`` (the composite and module calls it was
-    made in) and ``grad_of`` (the op whose backward rule made it, if any).
+    After :meth:`apply`, an op that was recorded also has ``parents`` (for each input,
+    the op that made it, or the tensor itself for a leaf or a constant),
+    ``needs_input_grad``, ``saved``, ``scope`` (the composite and module calls it was
+    made in) and ``grad_of`` (the op whose backward rule made it, if any); ``inputs``
+    gives the input tensors.
+
+    **What the graph keeps.** An op holds its input *ops* (and leaf tensors), not the
+    intermediate tensors themselves, and it keeps a result's numbers (``saved``) only
+    when a rule reads them: its own rule (``out`` in ``reads``) or the rule of an op that
+    uses the result. So when a result nobody reads goes out of scope (the ``x @ w`` inside
+    ``linear``, before the bias is added), its memory is freed, as in PyTorch. While you
+    hold a tensor, ``op.inputs`` gives it back (``loss.op.inputs[0] is y``); for one you
+    dropped it gives a stand-in with the same op, shape and dtype, and with the numbers
+    if a rule kept them.
     """
 
     name = "op"
+    reads: tuple[int | str, ...] = ()  # "out" and the positions of the inputs the rule reads
     # Subclasses add their own attributes (what backward needs) in forward.
-    __slots__ = ("inputs", "needs_input_grad", "scope", "grad_of", "__dict__")
+    __slots__ = (
+        "parents",
+        "needs_input_grad",
+        "scope",
+        "grad_of",
+        "saved",
+        "out_shape",
+        "out_dtype",
+        "_output",
+        "__dict__",
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = _snake_case(cls.__name__)
+        cls._reads_out = "out" in cls.reads
+        cls._reads_inputs = tuple(position for position in cls.reads if position != "out")
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -219,11 +249,41 @@ class Op:
         needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
         if True not in needs_input_grad:
             return Tensor._wrap(data)
-        op.inputs = inputs
+        # An input made by a recorded op is linked through that op; any other (a leaf, a
+        # constant) is held as it is. Ops have no __bool__, so `or` picks the op.
+        op.parents = tuple([tensor.op or tensor for tensor in inputs])
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
-        return Tensor._wrap(data, True, op)
+        op.saved = data if cls._reads_out else None
+        for position in cls._reads_inputs:
+            producer = inputs[position].op
+            if producer is not None:  # it keeps its result's numbers for this rule
+                producer.saved = inputs[position].data
+        op.out_shape, op.out_dtype = data.shape, data.dtype
+        out = Tensor._wrap(data, True, op)
+        op._output = weakref.ref(out)
+        return out
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The input tensors (stand-ins for intermediate results that were dropped)."""
+        return tuple([parent if isinstance(parent, Tensor) else parent.output for parent in self.parents])
+
+    @property
+    def output(self) -> Tensor:
+        """The tensor this op made, or a stand-in for it once it has been dropped.
+
+        The stand-in has this op, the shape and dtype, and the numbers if a rule kept
+        them (see ``saved``); reading the numbers of one that has none is an error that
+        says so. It is remembered while it lives, so two walks of the graph at once meet
+        the same stand-in.
+        """
+        out = self._output()
+        if out is None:
+            out = Tensor._wrap(self.saved, True, self) if self.saved is not None else Tensor._freed(self)
+            self._output = weakref.ref(out)
+        return out
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -259,10 +319,19 @@ def dependency_order(
     return order
 
 
-def _count_uses(roots: Sequence[Tensor]) -> dict[int, int]:
-    """How many recorded uses, among the ops that ``roots`` depend on, each tensor has.
+def _node(tensor: Tensor) -> Op | Tensor:
+    """Where backward meets a tensor: the op that made it, or the tensor itself for a leaf.
 
-    Only uses whose op needs the input's gradient count. A tensor's gradient is
+    Backward walks ops, not tensors, because the graph links an op to the ops of its
+    inputs (a dropped intermediate tensor is gone; its op is not).
+    """
+    return tensor.op or tensor
+
+
+def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
+    """How many recorded uses, among the ops that ``roots`` depend on, each node has.
+
+    Only uses whose op needs the input's gradient count. A node's gradient is
     complete, and its own backward rule can run, once each of these uses has passed
     its contribution back: that is how backward finds its order (Kahn's algorithm),
     in one walk over the graph with an explicit stack.
@@ -271,16 +340,16 @@ def _count_uses(roots: Sequence[Tensor]) -> dict[int, int]:
     visited = {id(root) for root in roots}
     stack = list(roots)
     while stack:
-        op = stack.pop().op
-        if op is None:
+        node = stack.pop()
+        if isinstance(node, Tensor):  # a leaf
             continue
-        for input_tensor, needed in zip(op.inputs, op.needs_input_grad):
+        for parent, needed in zip(node.parents, node.needs_input_grad):
             if needed:
-                key = id(input_tensor)
+                key = id(parent)
                 uses[key] = uses.get(key, 0) + 1
                 if key not in visited:
                     visited.add(key)
-                    stack.append(input_tensor)
+                    stack.append(parent)
     return uses
 
 
@@ -293,54 +362,59 @@ def _backpropagate(
     """Run the backward rules from ``roots`` down to the leaves.
 
     With ``wanted=None`` the leaves' gradients are added to their ``.grad``; otherwise
-    the gradients of the tensors whose ids are in ``wanted`` are returned and no
-    ``.grad`` is touched. Gradients of intermediate tensors live only in a local dict
-    and are dropped as soon as they have been passed on.
+    the gradients of the nodes (see :func:`_node`) whose ids are in ``wanted`` are
+    returned, by those ids, and no ``.grad`` is touched. Gradients of intermediate
+    results live only in a local dict and are dropped as soon as they have been passed on.
 
     With ``create_graph=True`` the rules run on Tensors and are recorded. Otherwise
-    they run on the tensors' arrays: the gradients are arrays from the roots down, and
-    become Tensors only where they are handed out, at the leaves and in the result.
+    they run on arrays: the numbers the ops kept for their rules, and the leaves' data.
+    The gradients are arrays from the roots down, and become Tensors only where they
+    are handed out, at the leaves and in the result.
     """
     grads: dict[int, Any] = {}
+    nodes = {id(node): node for node in map(_node, roots)}  # each once
     for root, grad in zip(roots, root_grads):
-        _add_into(grads, root, grad if create_graph else grad.data)
-    roots = list({id(root): root for root in roots}.values())  # each once
-    uses = _count_uses(roots)
-    ready = [root for root in roots if id(root) not in uses]
+        _add_into(grads, _node(root), grad if create_graph else grad.data)
+    uses = _count_uses(list(nodes.values()))
+    ready = [node for key, node in nodes.items() if key not in uses]
     found: dict[int, Tensor] = {}
     given_to_a_leaf: set[int] = set()
     outer_scope, outer_grad_of = _state.scope, _state.grad_of
     with set_grad_enabled(create_graph), _cyclic_gc_paused():
         try:
             while ready:
-                tensor = ready.pop()
-                grad = grads.pop(id(tensor), None)
-                op = tensor.op
-                if grad is not None and wanted is not None and id(tensor) in wanted:
-                    found[id(tensor)] = _as_gradient(grad)
-                if op is None:
+                node = ready.pop()
+                grad = grads.pop(id(node), None)
+                if grad is not None and wanted is not None and id(node) in wanted:
+                    found[id(node)] = _as_gradient(grad)
+                if isinstance(node, Tensor):  # a leaf
                     if grad is not None and wanted is None:
-                        _accumulate_leaf(tensor, _as_gradient(grad), given_to_a_leaf)
+                        _accumulate_leaf(node, _as_gradient(grad), given_to_a_leaf)
                     continue
                 if grad is None:  # no use passed a gradient back; its inputs get none from it
-                    input_grads: Sequence[Any] = (None,) * len(op.inputs)
+                    input_grads: Sequence[Any] = (None,) * len(node.parents)
                 elif create_graph:  # ops made by a backward rule are tagged with the op it differentiates
-                    _state.scope, _state.grad_of = op.scope, op
-                    input_grads = op.backward(grad, tensor, *op.inputs)
-                    _check_recorded(op, input_grads)
+                    _state.scope, _state.grad_of = node.scope, node
+                    input_grads = node.backward(grad, node.output, *node.inputs)
+                    _check_recorded(node, input_grads)
                 else:
-                    input_grads = op.backward(grad, tensor.data, *[x.data for x in op.inputs])
-                for input_tensor, needed, input_grad in zip(op.inputs, op.needs_input_grad, input_grads):
+                    input_grads = node.backward(grad, node.saved, *map(_saved_array, node.parents))
+                for parent, needed, input_grad in zip(node.parents, node.needs_input_grad, input_grads):
                     if needed:
                         if input_grad is not None:
-                            _add_into(grads, input_tensor, input_grad)
-                        key = id(input_tensor)
+                            _add_into(grads, parent, input_grad)
+                        key = id(parent)
                         uses[key] -= 1
                         if not uses[key]:
-                            ready.append(input_tensor)
+                            ready.append(parent)
         finally:
             _state.scope, _state.grad_of = outer_scope, outer_grad_of
     return found
+
+
+def _saved_array(parent: Op | Tensor) -> np.ndarray | None:
+    """An input's numbers for a rule run on arrays: a leaf's data, or what its op kept."""
+    return parent.data if isinstance(parent, Tensor) else parent.saved
 
 
 @contextlib.contextmanager
@@ -378,27 +452,28 @@ def _as_gradient(grad: Any) -> Tensor:
     return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad))
 
 
-def _add_into(grads: dict[int, Any], tensor: Tensor, grad: Any) -> None:
-    """Add one use's contribution to the gradient of ``tensor``.
+def _add_into(grads: dict[int, Any], node: Op | Tensor, grad: Any) -> None:
+    """Add one use's contribution to the gradient of ``node``'s result.
 
-    A tensor used several times gets the sum of the gradients of its uses (the
+    A result used several times gets the sum of the gradients of its uses (the
     multivariate chain rule). When that sum is recorded, its add sits in the scope
-    where ``tensor`` was made and is marked ``sums_gradients``, so a drawing can say so.
+    where the result was made and is marked ``sums_gradients``, so a drawing can say so.
     """
-    previous = grads.get(id(tensor))
+    key = id(node)
+    previous = grads.get(key)
     if previous is None:
-        grads[id(tensor)] = grad
+        grads[key] = grad
         return
     if not isinstance(grad, Tensor):  # arrays: nothing is recorded
-        grads[id(tensor)] = previous + grad
+        grads[key] = previous + grad
         return
     current_scope = _state.scope
-    _state.scope = tensor.op.scope if tensor.op is not None else ()
+    _state.scope = () if isinstance(node, Tensor) else node.scope
     total = previous + grad
     _state.scope = current_scope
     if total.op is not None:
         total.op.sums_gradients = True
-    grads[id(tensor)] = total
+    grads[key] = total
 
 
 def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> None:
@@ -482,8 +557,8 @@ def grad(
     for input_tensor in inputs:
         _check_requires_grad(input_tensor, "grad", "input")
     root_grads = [_root_grad(out, g, "grad") for out, g in zip(outputs, grad_outputs)]
-    found = _backpropagate(outputs, root_grads, create_graph, wanted={id(t) for t in inputs})
-    results = tuple(found.get(id(t)) for t in inputs)
+    found = _backpropagate(outputs, root_grads, create_graph, wanted={id(_node(t)) for t in inputs})
+    results = tuple(found.get(id(_node(t))) for t in inputs)
     if not allow_unused:
         for position, result in enumerate(results):
             if result is None:

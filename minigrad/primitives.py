@@ -74,6 +74,8 @@ class Sub(Op):
 class Mul(Op):
     """a * b.    d/da = b,  d/db = a"""
 
+    reads = (0, 1)
+
     def forward(self, a, b):
         return a * b
 
@@ -84,6 +86,8 @@ class Mul(Op):
 
 class Div(Op):
     """a / b.    d/da = 1 / b,  d/db = -a / b**2 = -(a / b) / b"""
+
+    reads = (1, "out")
 
     def forward(self, a, b):
         return a / b
@@ -101,6 +105,8 @@ _POWERS = {2: np.square, 1: np.copy, 0.5: np.sqrt, -1: np.reciprocal}
 class Pow(Op):
     """a ** b.    d/da = b * a**(b - 1),  d/db = a**b * log(a)"""
 
+    reads = (0, 1)
+
     def forward(self, a, b):
         if b.ndim == 0 and b.item() in _POWERS and a.dtype.kind == "f":
             return _POWERS[b.item()](a)
@@ -116,7 +122,9 @@ class Pow(Op):
             squaring = not needs_b and b.ndim == 0 and b.item() == 2
             grad_a = grad * (a * b if squaring else b * a ** (b - 1))
         if needs_b:  # log(a) is nan for a < 0: only when b needs it
-            grad_b = grad * out * _apply(Log, a)
+            # a ** b again rather than out: b rarely needs a gradient, and keeping out
+            # for it would keep every square of batch norm's variance alive.
+            grad_b = grad * a**b * _apply(Log, a)
         return grad_a, grad_b
 
 
@@ -135,6 +143,8 @@ class Maximum(Op):
 
     d/da = 1 where a > b, 0 where a < b, and 1/2 at ties (as PyTorch); d/db mirrors it.
     """
+
+    reads = (0, 1)
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -168,6 +178,8 @@ class Where(Op):
 class Exp(Op):
     """exp(x).    d/dx exp(x) = exp(x)"""
 
+    reads = ("out",)
+
     def forward(self, x):
         return np.exp(x)
 
@@ -177,6 +189,8 @@ class Exp(Op):
 
 class Log(Op):
     """The natural logarithm log(x).    d/dx log(x) = 1 / x"""
+
+    reads = (0,)
 
     def forward(self, x):
         return np.log(x)
@@ -188,6 +202,8 @@ class Log(Op):
 class Sqrt(Op):
     """sqrt(x).    d/dx sqrt(x) = 1 / (2 sqrt(x))"""
 
+    reads = ("out",)
+
     def forward(self, x):
         return np.sqrt(x)
 
@@ -197,6 +213,8 @@ class Sqrt(Op):
 
 class Tanh(Op):
     """tanh(x).    d/dx tanh(x) = 1 - tanh(x)**2"""
+
+    reads = ("out",)
 
     def forward(self, x):
         return np.tanh(x)
@@ -208,6 +226,8 @@ class Tanh(Op):
 class Sigmoid(Op):
     """sigmoid(x) = 1 / (1 + exp(-x)).    d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
 
+    reads = ("out",)
+
     def forward(self, x):
         # exp(-log(1 + exp(-x))) stays accurate for large |x| in both directions.
         return np.exp(-np.logaddexp(0, -x))
@@ -218,6 +238,8 @@ class Sigmoid(Op):
 
 class Relu(Op):
     """max(x, 0).    d/dx relu(x) = 1 where x > 0, else 0"""
+
+    reads = ("out",)
 
     def forward(self, x):
         # numpy compares with a scalar 0 about half as fast as with an array of zeros,
@@ -231,6 +253,8 @@ class Relu(Op):
 
 class Abs(Op):
     """|x|.    d/dx |x| = sign(x)  (0 at x = 0, as PyTorch)"""
+
+    reads = (0,)
 
     def forward(self, x):
         return np.abs(x)
@@ -272,6 +296,8 @@ class Max(Op):
     d/dx_i max(x) = 1 where x_i is the maximum and 0 elsewhere; ties share the
     gradient equally (as PyTorch's amax).
     """
+
+    reads = (0, "out")
 
     def forward(self, x, axes, keepdims):
         self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
@@ -425,6 +451,8 @@ class MatMul(Op):
 
     d/da = grad @ b^T,  d/db = a^T @ grad, with ^T swapping the last two axes.
     """
+
+    reads = (0, 1)
 
     def forward(self, a, b):
         return a @ b

@@ -119,6 +119,16 @@ class Tensor:
         tensor.name = None
         return tensor
 
+    @classmethod
+    def _freed(cls, op: Any) -> Tensor:
+        """A stand-in for a dropped result of ``op`` whose numbers nothing kept."""
+        tensor = object.__new__(_FreedTensor)
+        tensor.requires_grad = True
+        tensor.grad = None
+        tensor.op = op
+        tensor.name = None
+        return tensor
+
     # ---- what a tensor is --------------------------------------------------------
 
     @property
@@ -368,6 +378,48 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
+
+
+class _FreedTensor(Tensor):
+    """A result that was dropped, and whose numbers no backward rule needed: so they were freed.
+
+    The graph still knows the op that made it, and its shape and dtype, which is what a
+    walk over ``op.inputs`` or a drawing needs. Reading its numbers is an error that
+    says why they are gone.
+    """
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> np.ndarray:
+        raise RuntimeError(
+            f"the values of this {self.op.name} result {self.shape} were freed: no backward "
+            f"rule reads them, and no variable referred to the tensor any more. Keep a "
+            f"reference to the tensor (assign it to a name) to look at its values"
+        )
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        raise RuntimeError(f"cannot set the values of a freed {self.op.name} result; it is no longer in use")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.op.out_shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.op.out_shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.op.out_dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.op.out_shape))
+
+    def __repr__(self) -> str:
+        return f"tensor(<freed>, shape={self.shape}, dtype={self.dtype}, op={type(self.op).__name__})"
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:

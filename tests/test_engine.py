@@ -1,5 +1,7 @@
 """Backward semantics, higher-order gradients, mg.grad and no_grad (minigrad/engine.py)."""
 
+import weakref
+
 import numpy as np
 import pytest
 from conftest import assert_gradcheck, random_array
@@ -167,6 +169,102 @@ def test_a_rule_gives_the_same_gradients_on_arrays_and_on_tensors(name):
         assert not array_grad.requires_grad and array_grad.op is None
         assert type(array_grad.data) is np.ndarray and array_grad.shape == tensor.shape
         np.testing.assert_allclose(array_grad.data, tensor_grad.data, rtol=1e-14, atol=1e-15)
+
+
+def _through_dropped_intermediates(function):
+    """``function`` applied to intermediate results (``x * 1``) that only the graph refers to."""
+
+    def applied(*inputs):
+        return function(*[x * 1.0 for x in inputs])
+
+    return applied
+
+
+@pytest.mark.parametrize("name", EVERY_RULE)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_rule_reads_only_what_its_op_keeps(name, create_graph):
+    # Each op keeps the numbers its rule declares in `reads`; every other intermediate
+    # result is freed once dropped. Given dropped intermediates as inputs, a rule that
+    # read something undeclared would get None (on arrays) or a freed stand-in (on
+    # Tensors) and fail; the gradients must match those of the inputs held alive.
+    function, shapes = EVERY_RULE[name]
+    inputs = [leaf(random_array(*shape, positive=True, seed=seed)) for seed, shape in enumerate(shapes)]
+    held = [x * 1.0 for x in inputs]
+    expected = mg.grad(function(*held).sum(), inputs)
+    output = _through_dropped_intermediates(function)(*inputs)
+    found = mg.grad(output.sum(), inputs, create_graph=create_graph)
+    for found_grad, expected_grad in zip(found, expected):
+        np.testing.assert_allclose(found_grad.data, expected_grad.data, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "name", ["mul div", "pow", "exp log sqrt", "tanh sigmoid relu abs", "sum max", "matmul"]
+)
+def test_second_derivatives_through_dropped_intermediates(name):
+    function, shapes = EVERY_RULE[name]
+    inputs = [leaf(random_array(*shape, positive=True, seed=seed)) for seed, shape in enumerate(shapes)]
+    assert mg.gradgradcheck(lambda *xs: _through_dropped_intermediates(function)(*xs).sum(), inputs)
+
+
+def test_a_held_tensor_is_its_ops_input():
+    x = leaf([1.0, 2.0])
+    y = x * 3.0
+    loss = (y + 1.0).sum()
+    assert loss.op.inputs[0].op.inputs[0] is y
+
+
+def test_a_dropped_result_that_no_rule_reads_is_freed():
+    x, w, b = leaf(random_array(4, 3)), leaf(random_array(3, 2, seed=1)), leaf(random_array(2, seed=2))
+    product = x @ w
+    freed = weakref.ref(product.data)
+    y = product + b  # add's rule reads neither input
+    del product
+    assert freed() is None
+    stand_in = y.op.inputs[0]
+    assert stand_in.op.name == "mat_mul" and stand_in.shape == (4, 2) and stand_in.dtype == np.float64
+    assert stand_in.ndim == 2 and stand_in.size == 8 and stand_in.requires_grad and not stand_in.is_leaf
+    assert y.op.inputs[0] is stand_in  # one stand-in while it lives
+    assert "<freed>" in repr(stand_in)
+    with pytest.raises(RuntimeError, match="values of this mat_mul result .* were freed"):
+        _ = stand_in.data
+    with pytest.raises(RuntimeError, match="were freed"):
+        _ = stand_in * 2
+    y.sum().backward()  # the graph is intact
+    np.testing.assert_allclose(w.grad.data, x.data.T @ np.ones((4, 2)))
+
+
+def test_a_dropped_result_that_a_rule_reads_keeps_its_numbers():
+    x = leaf([0.5, -1.0])
+    y = (x * 2.0).tanh() * 3.0  # tanh's rule reads its result, mul's rule reads its inputs
+    tanh_result = y.op.inputs[0]
+    np.testing.assert_array_equal(tanh_result.data, np.tanh(x.data * 2.0))
+    with pytest.raises(RuntimeError, match="were freed"):
+        _ = tanh_result.op.inputs[0].data  # x * 2: tanh's rule reads its result, not its input
+    (twice,) = mg.grad(y.sum(), x, create_graph=True)
+    (second,) = mg.grad(twice.sum(), x)
+    t = np.tanh(2 * x.data)
+    np.testing.assert_allclose(second.data, 3 * 2 * 2 * -2 * t * (1 - t**2))
+
+
+def test_a_linear_batch_norm_relu_block_keeps_three_full_size_arrays():
+    # The memory a training step holds until backward: the centred batch (read by the
+    # square of the variance), x_hat (read by the division's rule and by gamma's product)
+    # and the ReLU's result (read by ReLU's rule and by the next matrix product).
+    model = mg.nn.Sequential(mg.nn.Linear(8, 16), mg.nn.BatchNorm1d(16), mg.nn.ReLU(), mg.nn.Linear(16, 3))
+    x = mg.randn(32, 8)
+    loss = mg.nn.functional.cross_entropy(model(x), np.arange(32) % 3)
+    full_size = set()
+    stack, seen = [loss.op], set()
+    while stack:
+        op = stack.pop()
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        owner = op.saved if op.saved is None or op.saved.base is None else op.saved.base
+        if owner is not None and owner.size >= 32 * 16:  # not the broadcast views of (16,) arrays
+            full_size.add(id(owner))
+        stack.extend(parent for parent in op.parents if not isinstance(parent, mg.Tensor))
+    assert len(full_size) == 3
 
 
 def test_a_rule_that_leaves_the_tensors_while_recording_is_an_error():
