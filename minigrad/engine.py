@@ -281,7 +281,7 @@ class Op:
         """
         out = self._output()
         if out is None:
-            out = Tensor._wrap(self.saved, True, self) if self.saved is not None else Tensor._freed(self)
+            out = Tensor._wrap(self.saved, True, self) if self.saved is not None else _FreedTensor(self)
             self._output = weakref.ref(out)
         return out
 
@@ -571,4 +571,4 @@ def grad(
 
 # Tensor is imported last: tensor.py imports this module, and nothing above needs
 # Tensor until an op is applied.
-from minigrad.tensor import Tensor  # noqa: E402
+from minigrad.tensor import Tensor, _FreedTensor  # noqa: E402

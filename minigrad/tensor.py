@@ -119,16 +119,6 @@ class Tensor:
         tensor.name = None
         return tensor
 
-    @classmethod
-    def _freed(cls, op: Any) -> Tensor:
-        """A stand-in for a dropped result of ``op`` whose numbers nothing kept."""
-        tensor = object.__new__(_FreedTensor)
-        tensor.requires_grad = True
-        tensor.grad = None
-        tensor.op = op
-        tensor.name = None
-        return tensor
-
     # ---- what a tensor is --------------------------------------------------------
 
     @property
@@ -389,6 +379,12 @@ class _FreedTensor(Tensor):
     """
 
     __slots__ = ()
+
+    def __init__(self, op: Any) -> None:
+        self.requires_grad = True
+        self.grad = None
+        self.op = op
+        self.name = None
 
     @property
     def data(self) -> np.ndarray:
