@@ -161,15 +161,23 @@ def batch_norm(
         mean     = mean of x over every axis but 1         (batch statistics, training)
         centered = x - mean
         var      = mean of centered**2 over the same axes  (the biased variance)
-        x_hat    = centered * (1 / sqrt(var + eps))
-        y        = weight * x_hat + bias                   (the paper's gamma, beta)
+        scale    = weight / sqrt(var + eps)                (the paper's gamma; 1 if no weight)
+        y        = centered * scale + bias                 (the paper's beta)
 
-    The variance is taken from ``centered`` rather than by calling ``var(x)``, which
-    would subtract the mean a second time, and the (1, C) tensor ``sqrt(var + eps)``
-    is inverted before it meets the full-size one: a product's backward rule costs two
-    full-size multiplications where a quotient's costs four full-size operations.
-    Together they save about a quarter of the full-size passes of batch norm's
-    backward, and change no value.
+    which is the paper's ``gamma * x_hat + beta`` with ``x_hat = centered / sqrt(var +
+    eps)``, multiplied in another order. Everything up to ``scale`` is one number per
+    channel; only ``centered`` and ``y`` are the input's size. Three choices keep the
+    full-size work down, and change no value:
+
+    - the variance is taken from ``centered`` rather than by calling ``var(x)``, which
+      would subtract the mean a second time;
+    - ``sqrt(var + eps)`` divides the small ``weight`` rather than the full-size
+      ``centered``: a product's backward rule costs two full-size multiplications where
+      a quotient's costs four full-size operations;
+    - ``x_hat`` is never formed. It would cost a full-size product forward and two
+      backward, and ``weight``'s gradient, ``sum(grad * x_hat)``, would keep it in the
+      graph until backward: a third array of the input's size, beside ``centered``
+      (which the variance's rule reads) and the output.
 
     In training, ``running_mean`` and ``running_var`` (if given) are updated in place
     as an exponentially weighted moving average::
@@ -208,13 +216,12 @@ def batch_norm(
             raise ValueError("batch_norm: evaluation needs running_mean and running_var (or training=True)")
         centered = x - running_mean.reshape(channel_shape)
         var = running_var.reshape(channel_shape)
-    return _normalize(
-        centered,
-        var,
-        eps,
-        None if weight is None else weight.reshape(channel_shape),
-        None if bias is None else bias.reshape(channel_shape),
-    )
+    std = (var + eps).sqrt()
+    scale = (1 if weight is None else weight.reshape(channel_shape)) / std
+    y = centered * scale
+    if bias is not None:
+        y = y + bias.reshape(channel_shape)
+    return y
 
 
 def _variance_of_centered(centered: Tensor, axes: tuple[int, ...]) -> Tensor:
@@ -225,22 +232,6 @@ def _variance_of_centered(centered: Tensor, axes: tuple[int, ...]) -> Tensor:
     """
     with scope("var"):
         return (centered**2).mean(axes, keepdims=True)
-
-
-def _normalize(
-    centered: Tensor, var: Tensor, eps: float, weight: Tensor | None, bias: Tensor | None
-) -> Tensor:
-    """``weight * centered / sqrt(var + eps) + bias``, skipping an absent weight or bias.
-
-    ``1 / sqrt(var + eps)`` is worked out on the small statistics tensor, so the full-size
-    tensor is multiplied rather than divided (a cheaper backward rule).
-    """
-    y = centered * (1 / (var + eps).sqrt())
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
 
 
 def _moving_average(running: Tensor, batch_statistic: np.ndarray, momentum: float) -> None:
@@ -262,6 +253,10 @@ def layer_norm(
     ``x_hat = (x - mean) / sqrt(var + eps)`` with the biased variance, then
     ``weight * x_hat + bias`` (both of shape ``normalized_shape``). The same in
     training and evaluation: there are no running statistics.
+
+    Unlike batch norm's, the statistics here are one per sample and ``weight`` one per
+    feature, so folding ``weight`` into ``1 / sqrt(var + eps)`` would make a full-size
+    tensor; ``x_hat`` is formed instead, from the small inverse.
     """
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
@@ -274,4 +269,10 @@ def layer_norm(
         )
     axes = tuple(range(x.ndim - count, x.ndim))
     centered = x - x.mean(axes, keepdims=True)
-    return _normalize(centered, _variance_of_centered(centered, axes), eps, weight, bias)
+    var = _variance_of_centered(centered, axes)
+    y = centered * (1 / (var + eps).sqrt())
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
