@@ -378,7 +378,9 @@ def _backpropagate(
     uses = _count_uses(list(nodes.values()))
     ready = [node for key, node in nodes.items() if key not in uses]
     found: dict[int, Tensor] = {}
-    given_to_a_leaf: set[int] = set()
+    # The memory of every gradient handed out so far, starting with the caller's own
+    # arrays: a gradient that reaches a leaf or the result unchanged is copied then.
+    handed_out = {_owner(grad.data) for grad in root_grads if grad.op is None}
     outer_scope, outer_grad_of = _state.scope, _state.grad_of
     with set_grad_enabled(create_graph), _cyclic_gc_paused():
         try:
@@ -386,10 +388,10 @@ def _backpropagate(
                 node = ready.pop()
                 grad = grads.pop(id(node), None)
                 if grad is not None and wanted is not None and id(node) in wanted:
-                    found[id(node)] = _as_gradient(grad)
+                    found[id(node)] = _unshared(_as_gradient(grad), handed_out)
                 if isinstance(node, Tensor):  # a leaf
                     if grad is not None and wanted is None:
-                        _accumulate_leaf(node, _as_gradient(grad), given_to_a_leaf)
+                        _accumulate_leaf(node, _as_gradient(grad), handed_out)
                     continue
                 if grad is None:  # no use passed a gradient back; its inputs get none from it
                     input_grads: Sequence[Any] = (None,) * len(node.parents)
@@ -476,21 +478,33 @@ def _add_into(grads: dict[int, Any], node: Op | Tensor, grad: Any) -> None:
     grads[key] = total
 
 
-def _accumulate_leaf(leaf: Tensor, grad: Tensor, given_to_a_leaf: set[int]) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: Tensor, handed_out: set[int]) -> None:
     if leaf.grad is not None:
         leaf.grad = leaf.grad + grad
         return
-    # A leaf's .grad must be its own writable array. The same memory can reach several
-    # leaves (the backward of add hands one gradient to both inputs, and reshapes of it
-    # are views), and a broadcast view is read-only: those are copied. Views are traced
-    # to the array that owns their memory.
+    leaf.grad = _unshared(grad, handed_out)
+
+
+def _owner(data: np.ndarray) -> int:
+    """The id of the array that owns ``data``'s memory (``data`` itself, or a view's base)."""
+    return id(data if data.base is None else data.base)
+
+
+def _unshared(grad: Tensor, handed_out: set[int]) -> Tensor:
+    """``grad``, or a copy of it if its memory is not free to hand out; either is then marked.
+
+    A gradient handed out (a leaf's ``.grad``, a result of :func:`grad`) must be its own
+    writable array. The same memory can reach several leaves (the backward of add hands
+    one gradient to both inputs, and reshapes of it are views), the caller's gradient
+    can pass through unchanged, and a broadcast view is read-only: those are copied.
+    """
     data = grad.data
-    owner = id(data if data.base is None else data.base)
-    if (owner in given_to_a_leaf or not data.flags.writeable) and grad.op is None:
+    owner = _owner(data)
+    if (owner in handed_out or not data.flags.writeable) and grad.op is None:
         grad = Tensor._wrap(data.copy())
         owner = id(grad.data)
-    given_to_a_leaf.add(owner)
-    leaf.grad = grad
+    handed_out.add(owner)
+    return grad
 
 
 def _root_grad(root: Tensor, grad: Any, caller: str) -> Tensor:
@@ -504,8 +518,9 @@ def _root_grad(root: Tensor, grad: Any, caller: str) -> Tensor:
             )
         return Tensor._wrap(np.ones_like(root.data))
     if not isinstance(grad, Tensor) or (grad.dtype != root.dtype and grad.op is None):
-        # A copy, so that a leaf's .grad never shares memory with the caller's array.
-        grad = Tensor._wrap(np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype))
+        # Not copied: backward writes into no gradient, and one that would reach a leaf
+        # or the result unchanged is copied there (see _unshared).
+        grad = Tensor._wrap(np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype))
     if grad.shape != root.shape:
         raise RuntimeError(
             f"{caller}: the gradient has shape {grad.shape} but the output has shape "

@@ -123,6 +123,23 @@ def test_a_leaf_grad_is_not_the_gradient_passed_to_backward():
     np.testing.assert_array_equal(upstream, np.ones(3))
 
 
+def test_a_tensor_passed_to_backward_is_not_a_leafs_grad():
+    a = leaf(np.ones(3))
+    upstream = mg.tensor(np.ones(3))
+    (a + 1.0).backward(upstream)  # add passes the gradient through unchanged
+    a.grad.data *= 0.5
+    np.testing.assert_array_equal(upstream.data, np.ones(3))
+
+
+def test_gradients_from_grad_share_no_memory_with_the_upstream_or_each_other():
+    a, b = leaf(np.ones(3)), leaf(np.ones(3))
+    upstream = np.ones(3)
+    grad_a, grad_b = mg.grad(a + b, [a, b], grad_outputs=upstream)
+    grad_a.data *= 0.5
+    np.testing.assert_array_equal(upstream, np.ones(3))
+    np.testing.assert_array_equal(grad_b.data, np.ones(3))
+
+
 def test_a_100000_op_chain_backpropagates_without_recursion():
     x = leaf(np.linspace(-1.0, 1.0, 16))
     y = x
