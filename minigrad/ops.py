@@ -75,6 +75,8 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
 
     Scalars take the dtype of a tensor among them, and integer tensors that meet a
     float tensor take its dtype: numpy would turn float32 with int64 into float64.
+    Float tensors of two precisions meet in the wider one, as in both; see
+    :func:`_to_one_dtype`.
     """
     like = None
     for value in values:
@@ -87,7 +89,7 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
     dtype = tensors[0].data.dtype
     for tensor in tensors:
         if tensor.data.dtype != dtype:
-            return _integers_to_float(tensors)
+            return _to_one_dtype(tensors)
     return tensors
 
 
@@ -96,16 +98,19 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensors([x])[0]
 
 
-def _integers_to_float(tensors: list[Tensor]) -> list[Tensor]:
-    """Operands of mixed dtypes: integer ones take the float dtype among them, if any."""
+def _to_one_dtype(tensors: list[Tensor]) -> list[Tensor]:
+    """Operands of mixed dtypes, converted to the widest float dtype among them, if any.
+
+    The conversion of a tensor that requires grad is a recorded ``cast``, drawn like
+    any op: its rule hands the gradient back in the tensor's own dtype, so a float32
+    parameter used with a float64 tensor still gets a float32 ``.grad``, as in PyTorch.
+    Integer and boolean operands with no float among them are left to numpy.
+    """
     float_dtypes = [tensor.data.dtype for tensor in tensors if tensor.data.dtype.kind == "f"]
     if not float_dtypes:
         return tensors
     float_dtype = np.result_type(*float_dtypes)
-    return [
-        Tensor._wrap(tensor.data.astype(float_dtype)) if tensor.data.dtype.kind in "biu" else tensor
-        for tensor in tensors
-    ]
+    return [tensor if tensor.data.dtype == float_dtype else astype(tensor, float_dtype) for tensor in tensors]
 
 
 def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:

@@ -603,6 +603,28 @@ def test_astype_converts_and_sends_gradients_back_in_the_input_dtype():
     )
 
 
+def test_a_float32_tensor_meets_a_float64_one_through_a_recorded_cast():
+    # As in PyTorch: the result is float64, and each leaf's gradient has its own dtype.
+    x = mg.tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
+    w = mg.tensor(np.array([3.0, 0.25]), requires_grad=True)
+    y = x * w
+    assert y.dtype == np.float64 and y.op.inputs[0].op.name == "cast"
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, np.float32([3.0, 0.25]))
+    np.testing.assert_array_equal(w.grad.data, [1.5, -2.0])
+    (grad_x,) = mg.grad((x @ w) * 2.0, x)
+    assert grad_x.dtype == np.float32
+    np.testing.assert_array_equal(grad_x.data, np.float32([6.0, 0.5]))
+
+
+def test_integers_meeting_a_float_tensor_are_converted_without_a_node():
+    x = mg.tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
+    y = mg.tensor([2, 3]) * x
+    assert y.dtype == np.float32 and y.op.inputs[0].op is None
+    np.testing.assert_array_equal(y.data, np.float32([3.0, -6.0]))
+
+
 def test_astype_to_integers_is_not_recorded():
     x = mg.tensor([1.7, -2.2], requires_grad=True)
     rounded = x.astype(np.int64)
