@@ -75,8 +75,8 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
 
     Scalars take the dtype of a tensor among them, and integer tensors that meet a
     float tensor take its dtype: numpy would turn float32 with int64 into float64.
-    Float tensors of two precisions meet in the wider one, as in both; see
-    :func:`_to_one_dtype`.
+    Float tensors of two precisions meet in the wider one, as in numpy and PyTorch,
+    through a recorded cast (see :func:`_to_one_dtype`).
     """
     like = None
     for value in values:

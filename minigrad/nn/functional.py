@@ -165,9 +165,9 @@ def batch_norm(
         y        = centered * scale + bias                 (the paper's beta)
 
     which is the paper's ``gamma * x_hat + beta`` with ``x_hat = centered / sqrt(var +
-    eps)``, multiplied in another order. Everything up to ``scale`` is one number per
-    channel; only ``centered`` and ``y`` are the input's size. Three choices keep the
-    full-size work down, and change no value:
+    eps)``, multiplied in another order. ``mean``, ``var`` and ``scale`` are one number
+    per channel; only ``centered`` and ``y`` are the input's size. Three choices keep
+    the full-size work down, and change no value:
 
     - the variance is taken from ``centered`` rather than by calling ``var(x)``, which
       would subtract the mean a second time;
