@@ -188,7 +188,10 @@ class Op:
       the loss with respect to the result ``out``) and the inputs, the gradient with
       respect to each input, of the input's shape (or None where
       ``needs_input_grad`` is False);
-    - ``reads``: which of ``out`` and the inputs (by position) the rule reads.
+    - ``reads``: which of ``out`` and the inputs (by position) the rule reads; or,
+      where that depends on which gradients are needed, what the gradient of each
+      input reads, by the input's position (mul's ``{0: (1,), 1: (0,)}``: d/da reads
+      b and d/db reads a, so ``x * 2.0`` keeps nothing of x).
 
     One rule serves two kinds of values. When the backward pass is recorded
     (``create_graph=True``), ``grad``, ``out`` and the inputs are Tensors and the rule's
@@ -213,7 +216,8 @@ class Op:
     """
 
     name = "op"
-    reads: tuple[int | str, ...] = ()  # "out" and the positions of the inputs the rule reads
+    # "out" and the positions of the inputs the rule reads, or what each input's gradient reads.
+    reads: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] = ()
     # Subclasses add their own attributes (what backward needs) in forward.
     __slots__ = (
         "parents",
@@ -230,8 +234,24 @@ class Op:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = _snake_case(cls.__name__)
-        cls._reads_out = "out" in cls.reads
-        cls._reads_inputs = tuple(position for position in cls.reads if position != "out")
+        cls._reading: dict[tuple[bool, ...], tuple[bool, tuple[int, ...]]] = {}
+
+    @classmethod
+    def _what_rule_reads(cls, needs_input_grad: tuple[bool, ...]) -> tuple[bool, tuple[int, ...]]:
+        """Whether the rule reads ``out``, and which inputs it reads, given the gradients needed.
+
+        Worked out once per pattern of ``needs_input_grad`` and remembered.
+        """
+        reading = cls._reading.get(needs_input_grad)
+        if reading is None:
+            if isinstance(cls.reads, dict):
+                needed = [position for position, needs in enumerate(needs_input_grad) if needs]
+                read = {item for position in needed for item in cls.reads[position]}
+            else:
+                read = set(cls.reads)
+            inputs_read = tuple(sorted(position for position in read if position != "out"))
+            reading = cls._reading[needs_input_grad] = ("out" in read, inputs_read)
+        return reading
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         raise NotImplementedError
@@ -255,8 +275,9 @@ class Op:
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
-        op.saved = data if cls._reads_out else None
-        for position in cls._reads_inputs:
+        reads_out, inputs_read = cls._what_rule_reads(needs_input_grad)
+        op.saved = data if reads_out else None
+        for position in inputs_read:
             producer = inputs[position].op
             if producer is not None:  # it keeps its result's numbers for this rule
                 producer.saved = inputs[position].data

@@ -74,7 +74,7 @@ class Sub(Op):
 class Mul(Op):
     """a * b.    d/da = b,  d/db = a"""
 
-    reads = (0, 1)
+    reads = {0: (1,), 1: (0,)}
 
     def forward(self, a, b):
         return a * b
@@ -87,7 +87,7 @@ class Mul(Op):
 class Div(Op):
     """a / b.    d/da = 1 / b,  d/db = -a / b**2 = -(a / b) / b"""
 
-    reads = (1, "out")
+    reads = {0: (1,), 1: (1, "out")}
 
     def forward(self, a, b):
         return a / b

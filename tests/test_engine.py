@@ -189,10 +189,13 @@ def test_a_rule_gives_the_same_gradients_on_arrays_and_on_tensors(name):
 
 
 def _through_dropped_intermediates(function):
-    """``function`` applied to intermediate results (``x * 1``) that only the graph refers to."""
+    """``function`` between intermediate results (``x * 1``) that only the graph refers to.
+
+    Its inputs and its result are such results, so a rule can read them only if its op kept them.
+    """
 
     def applied(*inputs):
-        return function(*[x * 1.0 for x in inputs])
+        return function(*[x * 1.0 for x in inputs]) * 1.0
 
     return applied
 
@@ -212,6 +215,34 @@ def test_a_rule_reads_only_what_its_op_keeps(name, create_graph):
     found = mg.grad(output.sum(), inputs, create_graph=create_graph)
     for found_grad, expected_grad in zip(found, expected):
         np.testing.assert_allclose(found_grad.data, expected_grad.data, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", [name for name, (_, shapes) in EVERY_RULE.items() if len(shapes) == 2])
+@pytest.mark.parametrize("position", [0, 1])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_rule_reads_only_what_its_op_keeps_when_one_input_needs_a_gradient(name, position, create_graph):
+    # What an op keeps depends on which gradients are needed (div's d/da reads only b,
+    # d/db also its result). A constant input is always kept: the op holds it.
+    function, shapes = EVERY_RULE[name]
+    arrays = [random_array(*shape, positive=True, seed=seed) for seed, shape in enumerate(shapes)]
+    inputs = [leaf(array) if index == position else mg.tensor(array) for index, array in enumerate(arrays)]
+    (expected,) = mg.grad(function(*[x * 1.0 for x in inputs]).sum(), inputs[position])
+    output = _through_dropped_intermediates(function)(*inputs)
+    (found,) = mg.grad(output.sum(), inputs[position], create_graph=create_graph)
+    np.testing.assert_allclose(found.data, expected.data, rtol=1e-14, atol=1e-15)
+
+
+def test_a_product_or_quotient_with_a_constant_keeps_nothing():
+    # d(h * 2)/dh = 2 and d(h / 3)/dh = 1/3 read neither h nor the result.
+    x = leaf(random_array(3, 4))
+    h = x + 1.0  # add's rule reads nothing, so only a later rule could keep h
+    freed = weakref.ref(h.data)
+    doubled, third = h * 2.0, h / 3.0
+    del h
+    assert freed() is None
+    assert doubled.op.saved is None and third.op.saved is None
+    (doubled + third).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full((3, 4), 2 + 1 / 3))
 
 
 @pytest.mark.parametrize(
