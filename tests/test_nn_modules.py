@@ -648,3 +648,38 @@ def test_mlp_with_batch_norm_learns_and_is_deterministic():
     assert accuracy > 0.95
     again, _ = train_mlp(seed=0)
     assert again == losses
+
+
+def _ops_of(tensors):
+    """Every op the graphs of ``tensors`` are made of."""
+    found, stack = {}, [tensor.op for tensor in tensors if tensor.op is not None]
+    while stack:
+        op = stack.pop()
+        if id(op) not in found:
+            found[id(op)] = op
+            stack.extend(parent for parent in op.parents if not isinstance(parent, mg.Tensor))
+    return list(found.values())
+
+
+def test_a_float32_training_step_stays_float32_end_to_end():
+    # No op of the forward pass, of the (recorded) backward pass or of Adam's update
+    # computes in float64: an accidental upcast would double the memory and time.
+    mg.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(8, 8), nn.LayerNorm(8), nn.Tanh(), nn.Sigmoid(), nn.Linear(8, 3),
+    )  # fmt: skip
+    x, labels = mg.randn(16, 6), np.arange(16) % 3
+    loss = F.cross_entropy(model(x), labels) + 0.5 * F.mse_loss(F.softmax(model(x), axis=1), mg.zeros(16, 3))
+    forward_dtypes = {op.name: op.out_dtype for op in _ops_of([loss])}
+    assert set(forward_dtypes.values()) == {np.dtype(np.float32)}, forward_dtypes
+    params = list(model.parameters())
+    grads = mg.grad(loss, params, create_graph=True)
+    backward_dtypes = {op.name: op.out_dtype for op in _ops_of(grads)}
+    assert set(backward_dtypes.values()) == {np.dtype(np.float32)}, backward_dtypes
+    optimizer = mg.optim.Adam(params, lr=0.1)
+    loss.backward()
+    optimizer.step()
+    assert all(param.grad.dtype == np.float32 and param.dtype == np.float32 for param in params)
+    state = [value for param in params for value in optimizer.state[param].values()]
+    assert all(value.dtype in (np.float32, np.int64) for value in state)
