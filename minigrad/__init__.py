@@ -4,7 +4,9 @@ Batch norm and the other composites are built from a handful of primitive ops, s
 their gradients come from the chain rule, and :mod:`minigrad.viz` can draw them.
 """
 
-from minigrad import ops
+# nn and optim too, so that `import minigrad as mg` gives mg.nn and mg.optim, as
+# `import torch` gives torch.nn and torch.optim.
+from minigrad import nn, ops, optim
 from minigrad.composite import mean, minimum, stack, std, var
 from minigrad.engine import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -67,10 +69,12 @@ __all__ = [
     "maximum",
     "mean",
     "minimum",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "rand",
     "randn",
     "relu",

@@ -1,9 +1,23 @@
 """Tensor creation, dtype rules, and what a tensor tells about itself (minigrad/tensor.py)."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import minigrad as mg
+
+# ---- the package ------------------------------------------------------------------------
+
+
+def test_import_minigrad_gives_nn_and_optim():
+    # As `import torch` gives torch.nn and torch.optim. A fresh interpreter: the tests
+    # themselves import minigrad.nn, which would hide a missing import.
+    code = "import minigrad as mg; print(mg.nn.Linear.__name__, mg.optim.Adam.__name__)"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert completed.stdout.split() == ["Linear", "Adam"], completed.stderr
+
 
 # ---- dtypes -----------------------------------------------------------------------------
 
