@@ -671,12 +671,13 @@ def test_a_float32_training_step_stays_float32_end_to_end():
     )  # fmt: skip
     x, labels = mg.randn(16, 6), np.arange(16) % 3
     loss = F.cross_entropy(model(x), labels) + 0.5 * F.mse_loss(F.softmax(model(x), axis=1), mg.zeros(16, 3))
-    forward_dtypes = {op.name: op.out_dtype for op in _ops_of([loss])}
-    assert set(forward_dtypes.values()) == {np.dtype(np.float32)}, forward_dtypes
+    forward_ops = _ops_of([loss])
+    assert len(forward_ops) > 50
+    assert not [(op.name, op.out_dtype) for op in forward_ops if op.out_dtype != np.float32]
     params = list(model.parameters())
-    grads = mg.grad(loss, params, create_graph=True)
-    backward_dtypes = {op.name: op.out_dtype for op in _ops_of(grads)}
-    assert set(backward_dtypes.values()) == {np.dtype(np.float32)}, backward_dtypes
+    backward_ops = _ops_of(mg.grad(loss, params, create_graph=True))
+    assert len(backward_ops) > 50
+    assert not [(op.name, op.out_dtype) for op in backward_ops if op.out_dtype != np.float32]
     optimizer = mg.optim.Adam(params, lr=0.1)
     loss.backward()
     optimizer.step()
