@@ -374,22 +374,22 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
     Only uses whose op needs the input's gradient count. A node's gradient is
     complete, and its own backward rule can run, once each of these uses has passed
     its contribution back: that is how backward finds its order (Kahn's algorithm),
-    in one walk over the graph with an explicit stack.
+    in one walk over the graph with an explicit stack. A node is walked from when it is
+    first counted; a root starts at 0 uses (another root may use it).
     """
-    uses: dict[int, int] = {}
-    visited = {id(root) for root in roots}
-    stack = list(roots)
+    uses = {id(root): 0 for root in roots}
+    stack = [root for root in roots if isinstance(root, Op)]
     while stack:
         node = stack.pop()
-        if isinstance(node, Tensor):  # a leaf
-            continue
         for parent, needed in zip(node.parents, node.needs_input_grad):
             if needed:
                 key = id(parent)
-                uses[key] = uses.get(key, 0) + 1
-                if key not in visited:
-                    visited.add(key)
-                    stack.append(parent)
+                if key in uses:
+                    uses[key] += 1
+                else:  # met for the first time
+                    uses[key] = 1
+                    if isinstance(parent, Op):
+                        stack.append(parent)
     return uses
 
 
@@ -416,7 +416,7 @@ def _backpropagate(
     for root, grad in zip(roots, root_grads):
         _add_into(grads, _node(root), grad if create_graph else grad.data)
     uses = _count_uses(list(nodes.values()))
-    ready = [node for key, node in nodes.items() if key not in uses]
+    ready = [node for key, node in nodes.items() if not uses[key]]
     found: dict[int, Tensor] = {}
     # The memory of every gradient handed out so far, starting with the caller's own
     # arrays: a gradient that reaches a leaf or the result unchanged is copied then.
