@@ -43,3 +43,16 @@ def test_quick_scaling_sweep_completes_and_prints_every_sweep() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     for sweep in ("| batch |", "| width |", "| depth |", "chain ops"):
         assert sweep in completed.stdout, sweep
+
+
+def test_quick_chain_floor_completes_and_prints_all_three_engines() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(RUN_SCRIPT.with_name("chain_floor.py")), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "QUICK MODE" in completed.stdout
+    for engine in ("| numpy by hand |", "| minimal engine |", "| minigrad |"):
+        assert engine in completed.stdout, engine
