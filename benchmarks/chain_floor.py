@@ -65,17 +65,21 @@ class FloorOp:
 
 
 class FloorMul(FloorOp):
+    """y * c.    d/dy = c"""
+
     __slots__ = ()
 
     def backward(self, grad: np.ndarray, constant: np.ndarray) -> np.ndarray:
-        return grad * constant  # d(y * c)/dy = c
+        return grad * constant
 
 
 class FloorAdd(FloorOp):
+    """y + c.    d/dy = 1"""
+
     __slots__ = ()
 
     def backward(self, grad: np.ndarray, constant: np.ndarray) -> np.ndarray:
-        return grad  # d(y + c)/dy = 1
+        return grad
 
 
 ONLY_Y_NEEDS_A_GRADIENT = (True, False)
@@ -95,11 +99,11 @@ def floor_chain(x: np.ndarray, steps: int, scale: float, shift: float) -> ChainR
     """The chain with the minimal engine."""
     start = time.perf_counter()
     leaf = FloorTensor(x, True, None)
-    scale_, shift_ = (FloorTensor(np.asarray(value, dtype=x.dtype), False, None) for value in (scale, shift))
+    times, plus = (FloorTensor(np.asarray(value, dtype=x.dtype), False, None) for value in (scale, shift))
     y = leaf
     for _ in range(steps):
-        y = record(FloorMul, y, scale_, y.data * scale_.data)
-        y = record(FloorAdd, y, shift_, y.data + shift_.data)
+        y = record(FloorMul, y, times, y.data * times.data)
+        y = record(FloorAdd, y, plus, y.data + plus.data)
     built = time.perf_counter()
     grad, node = np.ones_like(x), y.op
     gc.disable()  # as minigrad's backward does
