@@ -33,26 +33,26 @@ def test_quick_benchmark_completes_and_both_sides_agree(tmp_path: Path) -> None:
         assert row["minigrad"] > 0 and row["reference"] > 0, row
 
 
-def test_quick_scaling_sweep_completes_and_prints_every_sweep() -> None:
+def run_quick(script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``benchmarks/<script> --quick`` to the end; fail with its output if it fails."""
     completed = subprocess.run(
-        [sys.executable, str(RUN_SCRIPT.with_name("scaling.py")), "--quick"],
+        [sys.executable, str(RUN_SCRIPT.with_name(script)), "--quick"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
+def test_quick_scaling_sweep_completes_and_prints_every_sweep() -> None:
+    completed = run_quick("scaling.py")
     for sweep in ("| batch |", "| width |", "| depth |", "chain ops"):
         assert sweep in completed.stdout, sweep
 
 
 def test_quick_chain_floor_completes_and_prints_all_three_engines() -> None:
-    completed = subprocess.run(
-        [sys.executable, str(RUN_SCRIPT.with_name("chain_floor.py")), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = run_quick("chain_floor.py")
     assert "QUICK MODE" in completed.stdout
     for engine in ("| numpy by hand |", "| minimal engine |", "| minigrad |"):
         assert engine in completed.stdout, engine
