@@ -6,15 +6,17 @@ Run from the repository root::
     python benchmarks/chain_floor.py --quick  # a smoke test; not the measurement
 
 ``run.py``'s chain (``y = y * 1.0001 + 0.0001`` on 16 values, then the gradient of
-the sum) is timed three ways:
+the sum) is timed four ways:
 
 - **numpy by hand**, ``run.py``'s reference: the loop, then a loop that multiplies
   the gradient by 1.0001 per step;
 - **a minimal engine**, written here for this loop only. It records the same objects
   per op as minigrad (a tensor, an op, the tuple of the op's parents, a weak reference
   from the op to its result) and makes the same numpy calls, and does nothing else:
-  no conversion of arguments, no dtype or broadcasting checks, no scopes for drawings,
-  and a backward that follows a chain instead of walking any graph;
+  no conversion of arguments, no dtype or broadcasting checks, no scopes for drawings.
+  Its backward is timed two ways: following the chain from op to op, which works for
+  a chain only, and in Kahn's order as minigrad walks any graph (count each node's
+  uses, then run a node once all its uses have passed their gradient back);
 - **minigrad**, through its public API.
 
 The minimal engine is not a design to follow: it can record nothing but this loop. It
@@ -32,6 +34,7 @@ import sys
 import time
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from reference import chain_step
@@ -65,12 +68,12 @@ class FloorOp:
 
 
 class FloorMul(FloorOp):
-    """y * c.    d/dy = c"""
+    """y * c.    d/dy = c  (the constant gets no gradient)"""
 
     __slots__ = ()
 
-    def backward(self, grad: np.ndarray, constant: np.ndarray) -> np.ndarray:
-        return grad * constant
+    def backward(self, grad: np.ndarray, constant: np.ndarray) -> tuple[np.ndarray, None]:
+        return grad * constant, None
 
 
 class FloorAdd(FloorOp):
@@ -78,8 +81,8 @@ class FloorAdd(FloorOp):
 
     __slots__ = ()
 
-    def backward(self, grad: np.ndarray, constant: np.ndarray) -> np.ndarray:
-        return grad
+    def backward(self, grad: np.ndarray, constant: np.ndarray) -> tuple[np.ndarray, None]:
+        return grad, None
 
 
 ONLY_Y_NEEDS_A_GRADIENT = (True, False)
@@ -95,8 +98,51 @@ def record(op_class: type[FloorOp], y: FloorTensor, constant: FloorTensor, data:
     return out
 
 
-def floor_chain(x: np.ndarray, steps: int, scale: float, shift: float) -> ChainRun:
-    """The chain with the minimal engine."""
+def walk_the_chain(op: FloorOp, grad: np.ndarray) -> np.ndarray:
+    """dy/dx, from op to op along the chain: each op has one input that needs a gradient."""
+    while isinstance(op, FloorOp):
+        y_parent, constant = op.parents
+        grad = op.backward(grad, constant.data)[0]
+        op = y_parent
+    return grad
+
+
+def walk_any_graph(root: FloorOp, grad: np.ndarray) -> np.ndarray:
+    """dy/dx in Kahn's order, as minigrad's backward walks a graph of any shape."""
+    uses = {id(root): 0}  # how many uses will pass each node a gradient
+    stack = [root]
+    while stack:
+        op = stack.pop()
+        for parent, needed in zip(op.parents, op.needs_input_grad):
+            if needed:
+                key = id(parent)
+                if key in uses:
+                    uses[key] += 1
+                else:
+                    uses[key] = 1
+                    if isinstance(parent, FloorOp):
+                        stack.append(parent)
+    grads, ready = {id(root): grad}, [root]
+    while ready:
+        node = ready.pop()
+        grad = grads.pop(id(node))
+        if not isinstance(node, FloorOp):  # the leaf x
+            return grad
+        input_grads = node.backward(grad, node.parents[1].data)  # every op here has its constant second
+        for parent, needed, input_grad in zip(node.parents, node.needs_input_grad, input_grads):
+            if needed:
+                key = id(parent)
+                grads[key] = input_grad if key not in grads else grads[key] + input_grad
+                uses[key] -= 1
+                if not uses[key]:
+                    ready.append(parent)
+    raise AssertionError("the walk never reached x")
+
+
+def floor_chain(
+    x: np.ndarray, steps: int, scale: float, shift: float, walk: Callable[[FloorOp, np.ndarray], np.ndarray]
+) -> ChainRun:
+    """The chain with the minimal engine, walked back by ``walk``."""
     start = time.perf_counter()
     leaf = FloorTensor(x, True, None)
     times, plus = (FloorTensor(np.asarray(value, dtype=x.dtype), False, None) for value in (scale, shift))
@@ -105,13 +151,9 @@ def floor_chain(x: np.ndarray, steps: int, scale: float, shift: float) -> ChainR
         y = record(FloorMul, y, times, y.data * times.data)
         y = record(FloorAdd, y, plus, y.data + plus.data)
     built = time.perf_counter()
-    grad, node = np.ones_like(x), y.op
     gc.disable()  # as minigrad's backward does
     try:
-        while isinstance(node, FloorOp):
-            y_parent, constant = node.parents
-            grad = node.backward(grad, constant.data)
-            node = y_parent
+        grad = walk(y.op, np.ones_like(x))
     finally:
         gc.enable()
     walked = time.perf_counter()
@@ -134,35 +176,43 @@ def minigrad_chain(x: np.ndarray, steps: int, scale: float, shift: float) -> Cha
 # ---- measuring ---------------------------------------------------------------------------
 
 
+def engines(pair: ChainPair) -> dict[str, Callable[[], ChainRun]]:
+    """The chain of ``pair`` run by each engine, by the name printed in the table."""
+    args = (pair.x, pair.steps, pair.scale, pair.shift)
+    return {
+        "minimal engine, walking the chain": lambda: floor_chain(*args, walk_the_chain),
+        "minimal engine, walking any graph": lambda: floor_chain(*args, walk_any_graph),
+        "minigrad": lambda: minigrad_chain(*args),
+    }
+
+
 def check(pair: ChainPair) -> None:
-    """Both engines compute numpy's numbers, or MismatchError."""
+    """Every engine computes numpy's numbers, or MismatchError."""
     expected = chain_step(pair.x, pair.steps, pair.scale, pair.shift)
-    for name, engine in (("minimal engine", floor_chain), ("minigrad", minigrad_chain)):
-        actual = engine(pair.x, pair.steps, pair.scale, pair.shift)
-        for what, value, wanted in zip(("final values", "gradients"), actual, expected):
-            assert_close(f"{name}'s chain {what}", value, wanted)
+    for name, run in engines(pair).items():
+        for what, value, wanted in zip(("final values", "gradients"), run(), expected):
+            assert_close(f"{name}: the chain's {what}", value, wanted)
 
 
 def measure(ops: int, rounds: int) -> dict[str, dict[str, list[float]]]:
     """Seconds per chain for each side, ``rounds`` samples each, the order rotating each round.
 
-    For the two engines also the seconds of the build and of the backward alone; the
+    For the engines also the seconds of the build and of the backward alone; the
     total of a run also counts freeing the graph at its end.
     """
     pair = ChainPair(ops)
     check(pair)
-    args = (pair.x, pair.steps, pair.scale, pair.shift)
-    sides: dict[str, Callable[[], object]] = {
-        "numpy by hand": lambda: chain_step(*args),
-        "minimal engine": lambda: floor_chain(*args),
-        "minigrad": lambda: minigrad_chain(*args),
+    sides: dict[str, Callable[[], Any]] = {
+        "numpy by hand": lambda: chain_step(pair.x, pair.steps, pair.scale, pair.shift),
+        **engines(pair),
     }
     samples: dict[str, dict[str, list[float]]] = {
         name: {"total": [], "build": [], "backward": []} for name in sides
     }
     names = list(sides)
     for round_index in range(rounds):
-        for name in names[round_index % 3 :] + names[: round_index % 3]:
+        first = round_index % len(names)
+        for name in names[first:] + names[:first]:
             gc.collect()
             start = time.perf_counter()
             result = sides[name]()
