@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import optim
+from minigrad.optim import lr_scheduler
 from conftest import assert_same_arrays, make_model, snapshot, train_steps
 
 
@@ -93,6 +96,106 @@ def test_save_refuses_values_that_are_not_numbers(tmp_path, value):
     assert not any(tmp_path.iterdir())
 
 
+# ---- nested state dicts: optimizers, schedulers, checkpoints -----------------------------------
+
+
+def train_with(model, optimizer, scheduler, steps, seed):
+    """Adam steps on random data, the scheduler stepped after each; the losses."""
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(mg.tensor(rng.standard_normal((16, 64)))), rng.integers(0, 10, 16))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses
+
+
+def training_run(seed):
+    mg.manual_seed(seed)
+    model = make_model()
+    optimizer = optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+    return model, optimizer, lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+
+
+def test_a_checkpoint_resumes_training_exactly(tmp_path):
+    model, optimizer, scheduler = training_run(seed=0)
+    train_with(model, optimizer, scheduler, steps=3, seed=1)
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": 3,
+    }
+    mg.save(checkpoint, tmp_path / "checkpoint.npz")
+    expected_losses = train_with(model, optimizer, scheduler, steps=3, seed=2)
+
+    resumed_model, resumed_optimizer, resumed_scheduler = training_run(seed=5)  # other weights
+    loaded = mg.load(tmp_path / "checkpoint.npz")
+    resumed_model.load_state_dict(loaded["model"])
+    resumed_optimizer.load_state_dict(loaded["optimizer"])
+    resumed_scheduler.load_state_dict(loaded["scheduler"])
+    assert loaded["epoch"] == 3 and type(loaded["epoch"]) is int
+    assert train_with(resumed_model, resumed_optimizer, resumed_scheduler, steps=3, seed=2) == expected_losses
+    assert_same_arrays(resumed_model.state_dict(), model.state_dict())
+    assert resumed_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"] == 0.01 * 0.5**3
+
+
+def test_a_nested_round_trip_keeps_keys_containers_and_number_types(tmp_path):
+    state = {
+        "state": {0: {"step": np.array(3), "exp_avg": np.arange(4, dtype=np.float32)}, 7: {}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "amsgrad": True, "params": [0, 7]}],
+        "weights": mg.tensor(np.ones((2, 2))),
+        "scalar": np.float32(2.5),
+        "empty": ([], (), {}),
+        "odd floats": [float("inf"), -0.0, 1e-300],
+    }
+    mg.save(state, tmp_path / "nested.npz")
+    loaded = mg.load(tmp_path / "nested.npz")
+    assert list(loaded) == list(state) and list(loaded["state"]) == [0, 7]
+    assert loaded["state"][7] == {} and loaded["empty"] == ([], (), {})
+    assert loaded["param_groups"] == [{"lr": 0.1, "betas": (0.9, 0.999), "amsgrad": True, "params": [0, 7]}]
+    assert type(loaded["param_groups"][0]["amsgrad"]) is bool
+    exp_avg = loaded["state"][0]["exp_avg"]
+    assert exp_avg.dtype == np.float32 and exp_avg.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert loaded["state"][0]["step"].dtype == state["state"][0]["step"].dtype
+    assert loaded["weights"].dtype == np.float64 and loaded["weights"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert loaded["scalar"].shape == () and loaded["scalar"].dtype == np.float32 and loaded["scalar"] == 2.5
+    assert loaded["odd floats"][0] == float("inf") and np.signbit(loaded["odd floats"][1])
+    assert loaded["odd floats"][2] == 1e-300
+
+
+def test_a_model_state_dict_is_still_written_one_array_per_name(tmp_path):
+    mg.save(make_model().state_dict(), tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz") as archive:
+        assert "0.weight" in archive.files and "1.running_mean" in archive.files
+
+
+@pytest.mark.parametrize(
+    ("state", "where"),
+    [
+        ({"optimizer": {"state": {0: {"fn": print}}}}, "state_dict['optimizer']['state'][0]['fn']"),
+        ({"groups": [{"lr": None}]}, "state_dict['groups'][0]['lr']"),
+        ({"names": ("a", "b")}, "state_dict['names'][0]"),
+        ({"state": {(0, 1): np.zeros(2)}}, "the key (0, 1)"),
+        ({"state": {True: np.zeros(2)}}, "the key True"),
+        ({"nested": [np.array(["text"])]}, "state_dict['nested'][0]"),
+    ],
+)
+def test_save_says_where_a_nested_value_is_not_a_number(tmp_path, state, where):
+    with pytest.raises(ValueError, match="save: ") as error:
+        mg.save(state, tmp_path / "state.npz")
+    assert where in str(error.value)
+    assert not any(tmp_path.iterdir())
+
+
+def test_save_of_something_other_than_a_dict_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="save: expected a dict"):
+        mg.save([np.zeros(2)], tmp_path / "state.npz")
+
+
 # ---- files that are not minigrad state dicts ------------------------------------------------------
 
 
@@ -166,6 +269,19 @@ def write_text(path, marker):
     path.write_text("0.weight: [1, 2, 3]\n")
 
 
+def nested_file_writer(nesting: bytes, marker_value: int = 2, **arrays):
+    """A writer of a file marked as mg.save's nested layout, with this JSON text."""
+
+    def write(path, marker):
+        with open(path, "wb") as file:
+            layout = np.frombuffer(nesting, dtype=np.uint8)
+            np.savez(
+                file, __minigrad_state_dict__=np.array(marker_value), __minigrad_nesting__=layout, **arrays
+            )
+
+    return write
+
+
 BAD_FILES = {
     "pickle": (write_pickle, "pickle"),
     "object-arrays-npz": (write_object_npz, "object"),
@@ -178,6 +294,20 @@ BAD_FILES = {
     "plain-np.savez": (write_plain_npz, "mg.save"),
     "npy": (write_npy, "single array"),
     "text": (write_text, ""),
+    "nested-not-json": (nested_file_writer(b"{not json"), ""),
+    "nested-unknown-tag": (
+        nested_file_writer(b'{"dict": [["a", {"pickle": "0"}]]}'),
+        "not a value mg.save writes",
+    ),
+    "nested-missing-array": (
+        nested_file_writer(b'{"dict": [["a", {"array": "5"}]]}'),
+        "not a value mg.save writes",
+    ),
+    "nested-bad-key": (nested_file_writer(b'{"dict": [[[1], 2]]}'), "a key and a value"),
+    "nested-not-a-dict": (nested_file_writer(b'{"list": []}'), "not a dict"),
+    "nested-without-layout": (nested_file_writer(b"", weight=np.zeros(2)), ""),
+    "nested-too-deep": (nested_file_writer(b'{"list": [' * 5000 + b"]}" * 5000), ""),
+    "newer-format": (nested_file_writer(b'{"dict": []}', marker_value=3), "newer minigrad"),
 }
 
 
