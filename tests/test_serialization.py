@@ -5,6 +5,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
@@ -165,6 +167,56 @@ def test_a_nested_round_trip_keeps_keys_containers_and_number_types(tmp_path):
     assert loaded["scalar"].shape == () and loaded["scalar"].dtype == np.float32 and loaded["scalar"] == 2.5
     assert loaded["odd floats"][0] == float("inf") and np.signbit(loaded["odd floats"][1])
     assert loaded["odd floats"][2] == 1e-300
+
+
+def same_nesting(actual, expected):
+    """The same containers, keys in order, Python number types, and arrays (dtype and values)."""
+    if isinstance(expected, np.ndarray):
+        return (
+            isinstance(actual, np.ndarray)
+            and actual.dtype == expected.dtype
+            and np.array_equal(actual, expected)
+        )
+    if type(actual) is not type(expected):
+        return False
+    if isinstance(expected, dict):
+        return list(actual) == list(expected) and all(same_nesting(actual[k], expected[k]) for k in expected)
+    if isinstance(expected, (list, tuple)):
+        return len(actual) == len(expected) and all(map(same_nesting, actual, expected))
+    return actual == expected
+
+
+numbers_and_arrays = (
+    st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.builds(np.array, st.lists(st.floats(-1e6, 1e6, width=32), max_size=4), st.just(np.float32))
+    | st.builds(np.array, st.integers(-(2**40), 2**40))
+)
+nestings = st.recursive(
+    numbers_and_arrays,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5) | st.integers(-5, 5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=5) | st.integers(-5, 5), nestings, max_size=4))
+def test_any_nesting_of_numbers_round_trips(tmp_path, state):
+    path = tmp_path / "state.npz"
+    mg.save(state, path)
+    loaded = mg.load(path)
+    if any(isinstance(value, (dict, list, tuple)) for value in state.values()) or not all(
+        isinstance(key, str) for key in state
+    ):
+        assert same_nesting(loaded, state)
+    else:  # a flat dict of names: every value comes back as an array
+        assert list(loaded) == list(state)
+        assert all(np.array_equal(loaded[key], np.asarray(value)) for key, value in state.items())
 
 
 def test_a_model_state_dict_is_still_written_one_array_per_name(tmp_path):
