@@ -43,8 +43,19 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
 
 @composite
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """The standard deviation over ``axis``: ``sqrt(var(x, ddof))``."""
-    return var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof).sqrt()
+    """The standard deviation over ``axis``: ``sqrt(var(x, ddof))``.
+
+    Where the variance is 0 (all the values equal), the gradient is 0, as in PyTorch.
+    The chain rule alone would give nan there: sqrt's slope at 0 is infinite, and the
+    deviations it multiplies are 0. So those entries take the square root of 1
+    instead, and their result is replaced by 0: a where on each side of the sqrt, so
+    that no infinite slope is ever formed (one where alone would still form it).
+    """
+    variance = var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof)
+    constant = variance.data == 0
+    if not constant.any():
+        return variance.sqrt()
+    return ops.where(constant, 0.0, ops.where(constant, 1.0, variance).sqrt())
 
 
 @composite
@@ -57,15 +68,17 @@ def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
 def minimum(a: Any, b: Any) -> Tensor:
     """The elementwise minimum of a and b: ``-maximum(-a, -b)``."""
     a, b = ops.as_tensors((a, b))
+    ops.broadcast_shapes("minimum", a.shape, b.shape)  # so that an error names minimum, not maximum
     return -ops.maximum(-a, -b)
 
 
 @composite
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis: each gets a length-1 axis there first."""
-    tensors = ops.as_tensors(list(tensors))
+    tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
+    tensors = ops.as_tensors(tensors)
     shape = tensors[0].shape
     if any(tensor.shape != shape for tensor in tensors):
         shapes = ", ".join(str(tensor.shape) for tensor in tensors)

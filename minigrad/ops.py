@@ -94,8 +94,17 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
 
 
 def _tensor(x: Any) -> Tensor:
-    """The one argument of a unary op as a tensor."""
-    return x if isinstance(x, Tensor) else as_tensors([x])[0]
+    """The one argument of a unary op as a tensor.
+
+    A new one for a Python number, not the constant that binary ops share (see
+    :func:`_number_constant`): an op that changes nothing (a reshape to the same shape)
+    returns its argument, and a caller could then change the shared constant for all.
+    """
+    if isinstance(x, Tensor):
+        return x
+    tensor = as_tensors([x])[0]
+    shared = not tensor.data.flags.writeable  # only the shared constants are read-only
+    return Tensor._wrap(tensor.data.copy()) if shared else tensor
 
 
 def _to_one_dtype(tensors: list[Tensor]) -> list[Tensor]:
@@ -242,7 +251,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     ``condition`` is a boolean array or tensor (no gradient flows into it); either
     branch may be a scalar.
     """
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    # A copy, which the rule reads in backward: the caller may change theirs in between.
+    condition = np.array(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     return _elementwise(Where, (a, b), also_broadcast_with=(condition.shape,), condition=condition)
 
 
@@ -400,13 +410,17 @@ def transpose(x: Any, *axes: Any) -> Tensor:
 
 
 def _plain_index(index: Any) -> Any:
-    """An index with tensors and lists turned into arrays, as numpy expects."""
+    """An index with tensors and lists turned into arrays, as numpy expects.
+
+    Arrays are copies: the backward rule reads the index later, and a caller who
+    changes their array in between must not change where the gradient goes.
+    """
     if isinstance(index, tuple):
         return tuple(_plain_index(part) for part in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        return index.data.copy()
+    if isinstance(index, (list, np.ndarray)):
+        return np.array(index)
     return index
 
 
@@ -424,9 +438,10 @@ def getitem(x: Any, index: Any) -> Tensor:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    tensors = as_tensors(list(tensors))
+    tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
+    tensors = as_tensors(tensors)
     ndim = tensors[0].ndim
     (axis,) = normalize_axes(axis, ndim, "concatenate")
     for tensor in tensors:

@@ -22,6 +22,7 @@ broadcast axes, and the backward of a sum is a broadcast.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -103,7 +104,11 @@ _POWERS = {2: np.square, 1: np.copy, 0.5: np.sqrt, -1: np.reciprocal}
 
 
 class Pow(Op):
-    """a ** b.    d/da = b * a**(b - 1),  d/db = a**b * log(a)"""
+    """a ** b.    d/da = b * a**(b - 1),  d/db = a**b * log(a)
+
+    Both are 0 where the formula would be 0 * inf, as in PyTorch: d/da where b = 0
+    (a ** 0 is 1 for every a), and d/db where a = 0 and b >= 0 (0 ** b is 0 for b > 0).
+    """
 
     reads = (0, 1)
 
@@ -120,12 +125,27 @@ class Pow(Op):
             # a * 2: a ** 1 would be a full-size copy of a, and multiplying by it a
             # third full-size pass.
             squaring = not needs_b and b.ndim == 0 and b.item() == 2
-            grad_a = grad * (a * b if squaring else b * a ** (b - 1))
+            slope = a * b if squaring else _zero_where(_array(b) == 0, lambda: b * a ** (b - 1))
+            grad_a = grad * slope
         if needs_b:  # log(a) is nan for a < 0: only when b needs it
             # a ** b again rather than out: b rarely needs a gradient, and keeping out
             # for it would keep every square of batch norm's variance alive.
-            grad_b = grad * a**b * _apply(Log, a)
+            zero_base = (_array(a) == 0) & (_array(b) >= 0)
+            grad_b = grad * _zero_where(zero_base, lambda: a**b * _apply(Log, a))
         return grad_a, grad_b
+
+
+def _zero_where(mask: np.ndarray, compute: Callable[[], Value]) -> Value:
+    """``compute()``, with 0 where ``mask`` holds.
+
+    There the formula is 0 * inf: numpy is told not to warn about it, and a where drops
+    the nan (multiplying by a zero mask would keep it).
+    """
+    if not mask.any():
+        return compute()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = compute()
+    return _apply(Where, np.zeros((), _array(value).dtype), value, condition=mask)
 
 
 class Neg(Op):

@@ -478,7 +478,7 @@ def arange(
     Integer arguments give an int64 tensor, as in PyTorch; any float gives the default
     float dtype.
     """
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    values = np.arange(start, stop, step) if stop is not None else np.arange(0, start, step)
     if dtype is None and values.dtype.kind == "f":
         dtype = _default_dtype
     return Tensor(values, requires_grad, dtype=dtype)

@@ -30,6 +30,7 @@ def assert_names_all(error_info, *parts):
         ("div", lambda a, b: a / b),
         ("pow", lambda a, b: a**b),
         ("maximum", mg.maximum),
+        ("minimum", mg.minimum),  # a composite of maximum: the error still names minimum
     ],
 )
 @pytest.mark.parametrize("requires_grad", [True, False])
@@ -52,6 +53,12 @@ def test_where_branches_that_do_not_broadcast_with_the_condition():
     with pytest.raises(ValueError) as error_info:
         mg.where(condition, leaf(3, 4), 0.0)
     assert_names_all(error_info, "where", "(2, 3)", "(3, 4)")
+
+
+@pytest.mark.parametrize("join", [mg.concatenate, mg.stack])
+def test_joining_no_tensors(join):
+    with pytest.raises(ValueError, match=f"{join.__name__}: needs at least one tensor"):
+        join([])
 
 
 def test_broadcast_to_a_smaller_or_incompatible_shape():

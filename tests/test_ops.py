@@ -642,3 +642,82 @@ def test_argmax_and_argmin_match_numpy_and_carry_no_gradient():
     assert not x.argmax().requires_grad
     with pytest.raises(ValueError, match="argmax"):
         x.argmax(axis=2)
+
+
+# ---- where the formula is 0 * inf, as PyTorch gives it -------------------------------------
+
+
+def test_pow_gradients_are_zero_where_the_formula_is_zero_times_infinity():
+    # PyTorch's values: d(x ** 0)/dx = 0 at x = 0; d(a ** b)/db = 0 at a = 0, b >= 0.
+    x = mg.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    a = mg.tensor(np.array([0.0, 2.0]), requires_grad=True)
+    b = mg.tensor(np.array([2.0, 3.0]), requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(a.grad.data, [0.0, 12.0])
+    np.testing.assert_allclose(b.grad.data, [0.0, 8 * np.log(2.0)])
+    t = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (0.0**t).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, [0.0, 0.0])
+    x = mg.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    (x**x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.0, 1.0])
+    # Elsewhere the rule is the formula: a tensor exponent, gradchecked away from 0.
+    assert_gradcheck(lambda a, b: a**b, random_array(3) ** 2 + 0.5, random_array(3, seed=1))
+
+
+def test_std_of_equal_values_has_a_zero_gradient():
+    x = mg.tensor(np.array([[2.0, 1.0], [2.0, 3.0]]), requires_grad=True)
+    std = x.std(axis=0, ddof=1)
+    std.sum().backward()
+    np.testing.assert_allclose(std.data, [0.0, np.sqrt(2.0)])
+    np.testing.assert_allclose(x.grad.data, [[0.0, -np.sqrt(0.5)], [0.0, np.sqrt(0.5)]])
+    constant = mg.tensor(np.full(3, 2.0, dtype=np.float32), requires_grad=True)
+    constant.std().backward()
+    assert constant.grad.dtype == np.float32
+    np.testing.assert_array_equal(constant.grad.data, np.zeros(3, np.float32))
+
+
+# ---- an op keeps its own copy of what its rule reads later ----------------------------------
+
+
+def test_changing_an_index_array_after_the_forward_pass_changes_no_gradient():
+    index = np.array([0, 1])
+    x = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x[index]
+    index[:] = 2
+    y.backward(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.data, [1.0, 10.0, 0.0])
+    mask = np.array([True, False, True])
+    x = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x[mask]
+    mask[:] = False
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 1.0])
+
+
+def test_changing_a_where_condition_after_the_forward_pass_changes_no_gradient():
+    condition = np.array([True, False])
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = mg.where(condition, x, 0.0)
+    condition[:] = False
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0])
+
+
+def test_an_op_that_changes_nothing_hands_out_no_shared_constant():
+    # The tensor for 2.0 is shared by every op that meets 2.0; a reshape that changes
+    # nothing must not give it to the caller, who could then change it for all.
+    for unchanged in (
+        mg.reshape(2.0, ()),
+        mg.transpose(2.0),
+        mg.broadcast_to(2.0, ()),
+        mg.ops.astype(2.0, mg.get_default_dtype()),
+    ):
+        unchanged.requires_grad_()
+        unchanged.name = "changed"
+        unchanged.data[...] = 5.0
+    y = mg.tensor(np.ones(2, dtype=np.float32)) * 2.0
+    assert not y.requires_grad
+    np.testing.assert_array_equal(y.data, [2.0, 2.0])

@@ -317,6 +317,7 @@ def test_arange():
     assert t.dtype == np.float64
     assert t.requires_grad
     np.testing.assert_array_equal(t.data, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(mg.arange(5, step=2).data, [0, 2, 4])  # a step with the stop alone
 
 
 def test_negative_shape_is_an_error():
