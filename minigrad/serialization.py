@@ -56,8 +56,7 @@ def save(state_dict: dict[Any, Any], path: str | os.PathLike) -> None:
         marker = _NESTED
     arrays[_FORMAT_KEY] = np.array(marker)
     temporary = f"{os.fspath(path)}.partial"
-    with open(temporary, "wb") as file:
-        np.savez(file, **arrays)
+    _write_npz(temporary, arrays)
     os.replace(temporary, path)
 
 
@@ -85,10 +84,26 @@ def load(path: str | os.PathLike) -> dict[Any, Any]:
 
 
 def _is_flat(state_dict: dict[Any, Any]) -> bool:
-    """Names to arrays, as a model's state dict: written one array per name."""
+    """Names to arrays, as a model's state dict: written one array per name.
+
+    Python numbers, containers or int keys make it nested, so that they come back as
+    they went in (a flat file gives back arrays only).
+    """
     return all(isinstance(key, str) for key in state_dict) and not any(
-        isinstance(value, (dict, list, tuple)) for value in state_dict.values()
+        isinstance(value, (dict, list, tuple, bool, int, float)) for value in state_dict.values()
     )
+
+
+def _write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """What ``np.savez`` writes, one ``.npy`` member per array.
+
+    Written here because ``np.savez`` takes the names as keyword arguments, and a state
+    dict may well have an entry called ``file``.
+    """
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def _numeric_array(value: Any, where: str) -> np.ndarray:
