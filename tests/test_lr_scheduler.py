@@ -182,14 +182,66 @@ def test_load_state_dict_of_another_kind_of_scheduler_is_an_error():
     assert step.step_size == 3 and not hasattr(step, "T_max")
 
 
-def test_resuming_with_last_epoch_sets_that_epochs_rate():
+def resumed_optimizer(make_scheduler, epochs):
+    """A new optimizer holding the state of one whose schedule ran ``epochs`` epochs."""
     opt = make_optimizer(0.1)
-    lr_scheduler.ExponentialLR(opt, gamma=0.5)
-    opt.param_groups[0]["lr"] = 0.1 * 0.5**3  # as a loaded optimizer state would hold
-    scheduler = lr_scheduler.ExponentialLR(opt, gamma=0.5, last_epoch=3)
-    assert scheduler.last_epoch == 4
-    assert scheduler.get_last_lr() == pytest.approx([0.1 * 0.5**4])
+    scheduler = make_scheduler(opt, -1)
+    for _ in range(epochs):
+        opt.step()
+        scheduler.step()
+    resumed_opt = make_optimizer(0.1)
+    resumed_opt.load_state_dict(opt.state_dict())
+    return resumed_opt
+
+
+def test_resuming_with_last_epoch_keeps_the_restored_rate():
+    opt = resumed_optimizer(lambda opt, last_epoch: lr_scheduler.ExponentialLR(opt, 0.5, last_epoch), 3)
+    assert opt.param_groups[0]["lr"] == 0.0125
+    scheduler = lr_scheduler.ExponentialLR(opt, gamma=0.5, last_epoch=2)
+    assert scheduler.last_epoch == 3
+    assert scheduler.get_last_lr() == [0.0125] == [opt.param_groups[0]["lr"]]
     assert scheduler.base_lrs == [0.1]
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.00625]
+
+
+@pytest.mark.parametrize(
+    ("make_scheduler", "torch_rates"),
+    [
+        (
+            # StepLR computes its first rate as any other, so it decays again at epoch 3.
+            lambda opt, last_epoch: lr_scheduler.StepLR(opt, 3, gamma=0.5, last_epoch=last_epoch),
+            [0.025, 0.025, 0.025, 0.0125, 0.0125, 0.0125, 0.00625],
+        ),
+        (
+            lambda opt, last_epoch: lr_scheduler.ExponentialLR(opt, gamma=0.5, last_epoch=last_epoch),
+            [0.0125, 0.00625, 0.003125, 0.0015625, 0.00078125, 0.000390625, 0.0001953125],
+        ),
+        (
+            lambda opt, last_epoch: lr_scheduler.CosineAnnealingLR(opt, 5, eta_min=0.001, last_epoch=last_epoch),
+            [0.035203658778440096, 0.010453658778440105, 0.001, 0.010453658778440102, 0.03520365877844012,
+             0.06579634122155993, 0.09054634122155995],
+        ),
+        (
+            lambda opt, last_epoch: lr_scheduler.LambdaLR(opt, lambda epoch: 0.9**epoch, last_epoch=last_epoch),
+            [0.0729, 0.06561, 0.05904900000000001, 0.05314410000000001, 0.04782969000000001,
+             0.04304672100000001, 0.03874204890000001],
+        ),
+    ],
+    ids=["step", "exponential", "cosine", "lambda"],
+)  # fmt: skip
+def test_resuming_with_last_epoch_equals_pytorchs_rates_exactly(make_scheduler, torch_rates):
+    # Printed by torch 2.13: three epochs, the optimizer's state loaded into a new
+    # one, then a new scheduler with last_epoch=2 and six more epochs.
+    opt = resumed_optimizer(make_scheduler, 3)
+    scheduler = make_scheduler(opt, 2)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        opt.step()
+        scheduler.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert scheduler.last_epoch == 9
+    assert rates == torch_rates
 
 
 def test_resuming_with_last_epoch_needs_initial_lr():

@@ -65,19 +65,29 @@ class LRScheduler:
                 )
         self.optimizer = optimizer
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self.step()
+        # Creation counts as a step, as in PyTorch: a new schedule starts at epoch 0,
+        # and one resumed with last_epoch=k at epoch k + 1.
+        self.last_epoch = last_epoch + 1
+        self._set_lrs(self._first_lrs())
 
     def get_lr(self) -> list[float]:
         """The learning rate of each group at epoch ``last_epoch`` (subclasses define it)."""
         raise NotImplementedError
 
+    def _first_lrs(self) -> list[float]:
+        """The learning rates set on creation, at epoch ``last_epoch``.
+
+        :meth:`get_lr`'s by default. The schedules that compute each rate from the
+        previous one (ExponentialLR, CosineAnnealingLR) keep the optimizer's current
+        rates instead, as PyTorch's do: a new schedule starts at them, and a resumed
+        optimizer already holds this epoch's rates, so one more decay would skip an epoch.
+        """
+        return self.get_lr()
+
     def step(self) -> None:
         """Move to the next epoch and set its learning rates on the optimizer."""
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+        self._set_lrs(self.get_lr())
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last :meth:`step` (or the creation) set, one per group."""
@@ -96,6 +106,11 @@ class LRScheduler:
                 f"got {sorted(state_dict)}; was it saved from another kind of scheduler?"
             )
         vars(self).update(copy.deepcopy(state_dict))
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -201,9 +216,10 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def _first_lrs(self) -> list[float]:
+        return self._current_lrs()  # see LRScheduler._first_lrs
+
     def get_lr(self) -> list[float]:
-        if self.last_epoch == 0:
-            return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
 
@@ -244,10 +260,11 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
+    def _first_lrs(self) -> list[float]:
+        return self._current_lrs()  # see LRScheduler._first_lrs
+
     def get_lr(self) -> list[float]:
         t, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
-        if t == 0:
-            return self._current_lrs()
         if (t - 1 - T_max) % (2 * T_max) == 0:
             # The step just after eta_min, where the ratio below would be 0 / 0: climb back
             # up by as much as the first step went down.
