@@ -251,6 +251,111 @@ def test_zero_grad_clears_every_parameter():
         np.testing.assert_array_equal(parameter.grad.data, grad)
 
 
+# ---- assigning and deleting attributes (checked against PyTorch 2.13 by hand) ----------------
+
+
+def test_assigning_none_to_a_child_module_keeps_the_name_but_drops_its_parameters():
+    model = TwoLayers()
+    model.out = None
+    assert model.out is None
+    assert [name for name, _ in model.named_children()] == ["hidden", "norm"]
+    assert [name for name, _ in model.named_parameters()] == [
+        "scale",
+        "hidden.weight",
+        "hidden.bias",
+        "norm.weight",
+        "norm.bias",
+    ]
+    assert not any(key.startswith("out.") for key in model.state_dict())
+    assert repr(model).endswith("(out): None\n)")  # PyTorch lists the emptied name too
+    model.out = nn.Linear(8, 2)  # the name keeps its place
+    assert [name for name, _ in model.named_children()] == ["hidden", "norm", "out"]
+    assert model.out.weight.shape == (2, 8)
+
+
+def test_assigning_none_to_a_parameter_keeps_an_empty_slot():
+    layer = nn.Linear(3, 2)
+    layer.weight = None
+    assert [name for name, _ in layer.named_parameters()] == ["bias"]
+    assert list(layer.state_dict()) == ["bias"]
+    layer.weight = nn.Parameter(np.ones((2, 3)))
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("out", 3, "TwoLayers: cannot assign 'int' as child module 'out' (Module or None expected)"),
+        ("out", mg.zeros(1), "TwoLayers: cannot assign 'Tensor' as child module 'out'"),
+        (
+            "scale",
+            mg.ones(1),
+            "TwoLayers: cannot assign 'Tensor' as parameter 'scale' (Parameter or None expected)",
+        ),
+        ("scale", nn.Linear(1, 1), "TwoLayers: cannot assign 'Linear' as parameter 'scale'"),
+    ],
+)
+def test_assigning_the_wrong_kind_to_a_registered_name_is_an_error(attribute, value, message):
+    model = TwoLayers()
+    before = getattr(model, attribute)
+    with pytest.raises(TypeError, match=re.escape(message)):
+        setattr(model, attribute, value)
+    assert getattr(model, attribute) is before
+    assert len(model.state_dict()) == 10
+
+
+def test_assigning_the_wrong_kind_to_a_buffer_is_an_error():
+    norm = nn.BatchNorm1d(3)
+    with pytest.raises(TypeError, match="BatchNorm1d: cannot assign 'int' as buffer 'running_mean'"):
+        norm.running_mean = 0
+    norm.running_mean = None
+    assert "running_mean" not in norm.state_dict()
+
+
+def test_deleting_a_child_module_or_a_parameter_unregisters_it():
+    model = TwoLayers()
+    del model.out
+    assert not hasattr(model, "out")
+    assert [name for name, _ in model.named_children()] == ["hidden", "norm"]
+    assert "(out)" not in repr(model)
+    del model.hidden.bias  # Linear's repr and forward then fail, as in PyTorch
+    assert not hasattr(model.hidden, "bias")
+    assert list(model.state_dict())[:3] == ["scale", "hidden.weight", "norm.weight"]
+    assert len(list(model.parameters())) == 4
+    with pytest.raises(AttributeError):
+        del model.out
+
+
+def test_deleting_a_buffer_unregisters_it():
+    norm = nn.BatchNorm1d(3)
+    del norm.num_batches_tracked
+    assert [name for name, _ in norm.named_buffers()] == ["running_mean", "running_var"]
+
+
+def test_a_name_moves_to_the_registry_of_its_new_value():
+    # PyTorch takes the name out of the other registries when it registers it in one.
+    norm = nn.BatchNorm1d(3)
+    norm.running_mean = nn.Parameter(np.zeros(3))
+    assert [name for name, _ in norm.named_buffers()] == ["running_var", "num_batches_tracked"]
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias", "running_mean"]
+    assert list(norm.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    model = TwoLayers()
+    model.out = nn.Parameter(np.ones(1))
+    assert "out" not in dict(model.named_children())
+    assert [name for name, _ in model.named_parameters(recurse=False)] == ["scale", "out"]
+
+
+def test_registering_a_name_that_is_already_an_attribute_is_an_error():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(KeyError, match="Linear.register_buffer: attribute 'weight' already exists"):
+        layer.register_buffer("weight", mg.zeros(2, 3))
+    with pytest.raises(KeyError, match="Linear.register_parameter: attribute 'in_features' already exists"):
+        layer.register_parameter("in_features", None)
+    with pytest.raises(TypeError, match="Linear: cannot assign 'Tensor' as parameter 'scale'"):
+        layer.register_parameter("scale", mg.zeros(1))
+    assert list(layer.state_dict()) == ["weight", "bias"] and layer.in_features == 3
+
+
 # ---- repr ------------------------------------------------------------------------------------
 
 
@@ -389,6 +494,17 @@ def test_linear_without_bias():
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
     x = mg.randn(4, 3)
     np.testing.assert_allclose(layer(x).data, x.data @ layer.weight.data.T, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("in_features", "out_features"), [(0, 3), (3, 0)])
+def test_linear_with_no_weights_warns_instead_of_failing(in_features, out_features):
+    # PyTorch warns "Initializing zero-element tensors is a no-op"; Linear(0, 3) gives y = bias = 0.
+    with pytest.warns(UserWarning, match="kaiming_uniform_: initializing zero-element tensors is a no-op"):
+        layer = nn.Linear(in_features, out_features)
+    assert layer.weight.shape == (out_features, in_features)
+    result = layer(mg.ones(2, in_features))
+    assert result.shape == (2, out_features)
+    np.testing.assert_array_equal(result.data, np.zeros((2, out_features)))
 
 
 @pytest.mark.parametrize("shape", [(5, 63), (5, 65), (64, 5), (63,)])

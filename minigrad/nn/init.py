@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from minigrad import random
 from minigrad.tensor import Tensor
@@ -46,7 +47,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0) -> Tensor:
 
     The gain for a leaky ReLU of slope ``a`` is ``sqrt(2 / (1 + a**2))``. PyTorch's
     Linear uses ``a = sqrt(5)``, which makes the bound ``1 / sqrt(fan_in)``.
+
+    A tensor with no elements (e.g. the weight of ``Linear(0, 3)``) is left as it is,
+    with a warning as in PyTorch: there is nothing to fill, and a fan_in of 0 would
+    make the bound infinite.
     """
+    if 0 in tensor.shape:
+        warnings.warn("kaiming_uniform_: initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     gain = math.sqrt(2.0 / (1 + a**2))
     bound = gain * math.sqrt(3.0 / fan_in(tensor))
     return uniform_(tensor, -bound, bound)

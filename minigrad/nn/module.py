@@ -52,49 +52,88 @@ class Module:
     # ---- registration ----------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute and keep the three registries in step with it, as PyTorch does.
+
+        A Parameter or a Module is registered under ``name``, which leaves any other
+        registry that held it. A registered name takes only its own kind or None; None
+        keeps the name registered as an empty slot, which listings and the state dict
+        skip. Anything else is a plain attribute.
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        for registry in (self._parameters, self._buffers, self._modules):
-            if name in registry and not _fits(registry, self, value):
-                raise TypeError(
-                    f"{type(self).__name__}.{name} is a registered "
-                    f"{_kind(registry, self)}; assign a {_kind(registry, self)} or None, "
-                    f"not {type(value).__name__}"
-                )
+        # Checked in PyTorch's order, so a Parameter may take over any name, a Module
+        # any name but a parameter's, and a plain value only an unregistered name.
         if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-            object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
+            self._register(self._parameters, name, value)
         elif name in self._parameters:
-            self._parameters[name] = value  # None: a parameter slot left empty (bias=False)
+            self._check_assignable(name, value, "parameter", Parameter)
+            self._register(self._parameters, name, value)
+        elif isinstance(value, Module):
+            self._register(self._modules, name, value)
+            object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
+        elif name in self._modules:
+            self._check_assignable(name, value, "child module", Module)
+            self._register(self._modules, name, value)
         elif name in self._buffers:
-            self._buffers[name] = value
+            self._check_assignable(name, value, "buffer", Tensor)
+            self._register(self._buffers, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        """Delete an attribute, and take its name out of the registry that holds it."""
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Add state that is saved in the state dict but not learned (e.g. running_mean)."""
+        self._check_new_name("register_buffer", name, self._buffers)
+        self._check_assignable(name, tensor, "buffer", Tensor)
+        self._register(self._buffers, name, tensor)
+
+    def register_parameter(self, name: str, parameter: Parameter | None) -> None:
+        """Add a parameter (or an empty slot for one, with None)."""
+        self._check_new_name("register_parameter", name, self._parameters)
+        self._check_assignable(name, parameter, "parameter", Parameter)
+        self._register(self._parameters, name, parameter)
+
+    def _register(self, registry: dict[str, Any], name: str, value: Any) -> None:
+        """Put ``value`` in ``registry`` and set the attribute; no other registry keeps the name.
+
+        A name in two registries would be listed (and saved) twice, the stale one
+        with a value the attribute no longer holds.
+        """
+        for other in (self._parameters, self._buffers, self._modules):
+            if other is not registry:
+                other.pop(name, None)
+        registry[name] = value
         object.__setattr__(self, name, value)
         if isinstance(value, (Parameter, Module)):
             self._name_parameters()
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """Add state that is saved in the state dict but not learned (e.g. running_mean)."""
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+    def _check_new_name(self, method: str, name: str, registry: dict[str, Any]) -> None:
+        """Refuse to register a name that is already an attribute of another kind (as PyTorch does)."""
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(
+                f"{type(self).__name__}.{method}: attribute {name!r} already exists; "
+                f"delete it first (del module.{name}) or pick another name"
             )
-        self._buffers[name] = tensor
-        object.__setattr__(self, name, tensor)
 
-    def register_parameter(self, name: str, parameter: Parameter | None) -> None:
-        """Add a parameter (or an empty slot for one, with None)."""
-        self._parameters[name] = parameter
-        object.__setattr__(self, name, parameter)
-        self._name_parameters()
+    def _check_assignable(self, name: str, value: Any, kind: str, expected: type) -> None:
+        """Refuse a value that a registered name of this kind cannot hold (anything but ``expected`` or None)."""
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign '{type(value).__name__}' as {kind} {name!r} "
+                f"({expected.__name__} or None expected)"
+            )
 
     def _name_parameters(self) -> None:
         """Label each parameter with its path from this module, e.g. ``0.weight``.
 
-        Run whenever something is registered, so once a model is built its
+        Run whenever a parameter or a module is registered, so once a model is built its
         parameters carry their paths from the outermost module.
         """
         for path, parameter in self.named_parameters():
@@ -253,26 +292,10 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        # Every registered name, an emptied one as "(name): None", as in PyTorch.
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         extra = [self.extra_repr()] if self.extra_repr() else []
         body = "\n  ".join(extra + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
-
-
-def _fits(registry: dict, module: Module, value: Any) -> bool:
-    """Whether ``value`` may replace an entry of ``registry`` (the same kind, or None)."""
-    if value is None:
-        return True
-    if registry is module._parameters:
-        return isinstance(value, Parameter)
-    if registry is module._modules:
-        return isinstance(value, Module)
-    return isinstance(value, Tensor)
-
-
-def _kind(registry: dict, module: Module) -> str:
-    if registry is module._parameters:
-        return "Parameter"
-    return "Module" if registry is module._modules else "buffer (Tensor)"
