@@ -189,17 +189,21 @@ class TwoLayers(nn.Module):
         return self.out(self.norm(self.hidden(x)).relu()) * self.scale
 
 
+# TwoLayers' parameters: a module's own first, then its children's, as in PyTorch.
+TWO_LAYERS_PARAMETERS = [
+    "scale",
+    "hidden.weight",
+    "hidden.bias",
+    "norm.weight",
+    "norm.bias",
+    "out.weight",
+    "out.bias",
+]
+
+
 def test_a_subclass_lists_its_own_parameters_before_its_childrens():
     model = TwoLayers()
-    assert [name for name, _ in model.named_parameters()] == [
-        "scale",
-        "hidden.weight",
-        "hidden.bias",
-        "norm.weight",
-        "norm.bias",
-        "out.weight",
-        "out.bias",
-    ]  # a module's own parameters first, then its children's, as in PyTorch
+    assert [name for name, _ in model.named_parameters()] == TWO_LAYERS_PARAMETERS
     assert list(model.state_dict()) == [
         "scale",
         "hidden.weight",
@@ -259,13 +263,7 @@ def test_assigning_none_to_a_child_module_keeps_the_name_but_drops_its_parameter
     model.out = None
     assert model.out is None
     assert [name for name, _ in model.named_children()] == ["hidden", "norm"]
-    assert [name for name, _ in model.named_parameters()] == [
-        "scale",
-        "hidden.weight",
-        "hidden.bias",
-        "norm.weight",
-        "norm.bias",
-    ]
+    assert [name for name, _ in model.named_parameters()] == TWO_LAYERS_PARAMETERS[:-2]  # no out.*
     assert not any(key.startswith("out.") for key in model.state_dict())
     assert repr(model).endswith("(out): None\n)")  # PyTorch lists the emptied name too
     model.out = nn.Linear(8, 2)  # the name keeps its place
