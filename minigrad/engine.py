@@ -47,18 +47,20 @@ _state = _GraphState()
 # pattern. A new tuple per op is one more object per op for Python's cyclic garbage
 # collector to count, and the collector runs after every 700 new objects, walking the
 # whole graph now and then: sharing these made it run 3/5 as often while a long chain
-# was built, and the build about a tenth faster. Cleared if it ever holds many shapes.
-_copies: dict[tuple, tuple] = {}
+# was built, and the build about a tenth faster. Shapes and patterns are kept apart,
+# since (1,) == (True,) in Python; each is cleared if it ever holds many tuples.
+_shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
+_patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _MAX_COPIES = 10_000
 
 
-def _one_copy(value: tuple) -> tuple:
-    """The shared copy of ``value`` (an equal tuple seen before), or ``value`` itself."""
-    copy = _copies.get(value)
+def _one_copy(copies: dict[tuple, tuple], value: tuple) -> tuple:
+    """The copy of ``value`` kept in ``copies`` (an equal tuple seen before), or ``value`` itself."""
+    copy = copies.get(value)
     if copy is None:
-        if len(_copies) >= _MAX_COPIES:
-            _copies.clear()
-        copy = _copies[value] = value
+        if len(copies) >= _MAX_COPIES:
+            copies.clear()
+        copy = copies[value] = value
     return copy
 
 
@@ -285,7 +287,7 @@ class Op:
         data = op.forward(*[tensor.data for tensor in inputs], **params)
         if not _state.grad_enabled:
             return Tensor._wrap(data)
-        needs_input_grad = _one_copy(tuple([tensor.requires_grad for tensor in inputs]))
+        needs_input_grad = _one_copy(_patterns, tuple([tensor.requires_grad for tensor in inputs]))
         if True not in needs_input_grad:
             return Tensor._wrap(data)
         # An input made by a recorded op is linked through that op; any other (a leaf, a
@@ -300,7 +302,7 @@ class Op:
             producer = inputs[position].op
             if producer is not None:  # it keeps its result's numbers for this rule
                 producer.saved = inputs[position].data
-        op.out_shape, op.out_dtype = _one_copy(data.shape), data.dtype
+        op.out_shape, op.out_dtype = _one_copy(_shapes, data.shape), data.dtype
         out = Tensor._wrap(data, True, op)
         op._output = weakref.ref(out)
         return out

@@ -302,11 +302,21 @@ def test_ops_share_one_copy_of_a_shape_and_of_a_needs_input_grad_pattern(monkeyp
     assert first.op.out_shape is second.op.out_shape == (3, 2)
     assert first.op.needs_input_grad is second.op.needs_input_grad == (True, False)
     # The shared copies are cleared when there are many (shapes can vary without end).
-    monkeypatch.setattr(engine, "_copies", {})
+    monkeypatch.setattr(engine, "_shapes", {})
     monkeypatch.setattr(engine, "_MAX_COPIES", 4)
     for length in range(1, 20):
         assert (leaf(np.ones(length)) * 2.0).op.out_shape == (length,)
-        assert len(engine._copies) <= 4
+        assert len(engine._shapes) <= 4
+
+
+def test_a_shape_of_one_is_never_taken_for_a_needs_input_grad_pattern():
+    # (1,) == (True,) and they hash alike: one shared dict for both once gave a dropped
+    # result of shape (1,) the shape (True,), which drawings then showed.
+    x = leaf([1.0, 2.0])
+    x.exp()  # a (True,) pattern is shared first
+    y = x.sum(keepdims=True).exp()
+    shape = y.op.inputs[0].shape
+    assert shape == (1,) and type(shape[0]) is int
 
 
 def test_a_linear_batch_norm_relu_block_keeps_two_full_size_arrays():
