@@ -539,10 +539,13 @@ def _unshared(grad: Tensor, handed_out: set[int]) -> Tensor:
     writable array. The same memory can reach several leaves (the backward of add hands
     one gradient to both inputs, and reshapes of it are views), the caller's gradient
     can pass through unchanged, and a broadcast view is read-only: those are copied.
+    A gradient that is part of a recorded graph (made by an op, or a ``grad_outputs``
+    that requires grad, passed through an add) is handed out as it is, as in PyTorch:
+    a copy would cut it off the graph that higher derivatives and drawings follow.
     """
     data = grad.data
     owner = _owner(data)
-    if (owner in handed_out or not data.flags.writeable) and grad.op is None:
+    if (owner in handed_out or not data.flags.writeable) and not grad.requires_grad:
         grad = Tensor._wrap(data.copy())
         owner = id(grad.data)
     handed_out.add(owner)

@@ -530,6 +530,18 @@ def test_backward_waits_for_every_use_of_a_tensor():
     np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
 
 
+def test_a_grad_output_that_requires_grad_stays_on_the_graph_when_passed_through():
+    # The double-backward trick for Jacobian-vector products: differentiate the
+    # gradient with respect to grad_outputs. For y = x + 1, dy/dx applied to v is v
+    # itself, which must stay linked to v (PyTorch returns v), not become a copy.
+    x = leaf([1.0, 2.0])
+    v = leaf([3.0, 4.0])
+    (grad_x,) = mg.grad(x + 1.0, x, grad_outputs=v, create_graph=True)
+    assert grad_x.requires_grad
+    (grad_v,) = mg.grad(grad_x.sum(), v)
+    np.testing.assert_array_equal(grad_v.data, [1.0, 1.0])
+
+
 def test_grad_with_grad_outputs():
     x = leaf([1.0, 2.0])
     (grad,) = mg.grad(x * x, x, grad_outputs=np.array([10.0, 100.0]))

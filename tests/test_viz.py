@@ -219,6 +219,24 @@ def test_backward_graph_names_parameters_by_module_path_and_collapses():
     assert "backward ops" in viz.draw_backward(loss, depth=1).source
 
 
+def test_a_gradient_passed_through_unchanged_is_drawn_from_the_seed():
+    # L = a * b + c: dL/dc is dL/dL itself, which add hands on unchanged. It once
+    # came out as an unlinked copy: a KeyError for a one-value seed, a grey constant
+    # for a larger one.
+    a, b, c = (
+        mg.tensor(value, requires_grad=True, name=name)
+        for value, name in [(2.0, "a"), (-3.0, "b"), (10.0, "c")]
+    )
+    drawn = Structure(viz.draw_backward(a * b + c))
+    (seed,) = drawn.ids("dL/d(output)")
+    assert (seed, drawn.ids("dL/d(c)")[0]) in drawn.edges
+    assert {"dL/d(a)", "dL/d(b)", "dL/d(c)", "mul"} <= set(drawn.counts())
+    v = mg.tensor([1.0, 2.0], requires_grad=True, name="v")
+    drawn = Structure(viz.draw_backward(v + 1.0))
+    assert drawn.edges == [(drawn.ids("dL/d(output)")[0], drawn.ids("dL/d(v)")[0])]
+    assert "constant" not in drawn.counts()
+
+
 def test_backward_of_a_constant_is_an_error():
     with pytest.raises(RuntimeError, match="does not require grad"):
         viz.draw_backward(mg.tensor([1.0, 2.0]).sum())
