@@ -721,3 +721,12 @@ def test_an_op_that_changes_nothing_hands_out_no_shared_constant():
     y = mg.tensor(np.ones(2, dtype=np.float32)) * 2.0
     assert not y.requires_grad
     np.testing.assert_array_equal(y.data, [2.0, 2.0])
+
+
+def test_mean_var_and_std_take_arrays_lists_and_numbers_like_every_op():
+    values = [1.0, 2.0, 4.0]
+    for argument in (np.array(values), values):
+        np.testing.assert_allclose(mg.mean(argument).data, np.mean(values))
+        np.testing.assert_allclose(mg.var(argument, ddof=1).data, np.var(values, ddof=1))
+        np.testing.assert_allclose(mg.std(argument).data, np.std(values), rtol=1e-6)
+    assert mg.std(2.0).item() == 0.0
