@@ -263,11 +263,30 @@ def test_names_with_markup_characters_render_as_typed():
     assert f"dL/d({AWKWARD})" in svg_text(viz.draw_backward(y).pipe(format="svg"))
 
 
+def test_control_characters_in_names_do_not_break_the_svg():
+    # XML forbids most control characters outright; they are written out as \\x0c.
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="a\x0cb\x00")
+    with scope("c\x07", kind="module"):
+        y = (x * x).sum()
+    for graph in (viz.draw_graph(y), viz.draw_graph(y, depth=0), viz.draw_backward(y)):
+        text = svg_text(graph.pipe(format="svg"))  # parses as XML
+        assert "a\\x0cb\\x00" in text
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, "1", True])
+def test_depth_must_be_none_or_a_whole_number(depth):
+    y = nn.Linear(3, 2)(mg.randn(4, 3)).sum()
+    with pytest.raises(ValueError, match="draw_graph: depth must be None or a whole number"):
+        viz.draw_graph(y, depth=depth)
+    with pytest.raises(ValueError, match="draw_backward: depth must be None or a whole number"):
+        viz.draw_backward(y, depth=depth)
+
+
 # ---- rendering -------------------------------------------------------------------------
 
 
 def graphviz_pure() -> str:
-    """The graphviz-pure that ``pip install "minigrad[viz]"`` installs (the dev extra includes it)."""
+    """The graphviz-pure that minigrad's ``viz`` extra installs (the dev extra includes it)."""
     found = shutil.which("graphviz-pure", path=str(Path(sys.executable).parent)) or shutil.which(
         "graphviz-pure"
     )
@@ -283,6 +302,10 @@ def test_renders_svg_and_png_with_graphviz_pure(batch_norm_output, tmp_path, mon
     assert "dL/d(weight)" in svg_text(written[0].read_bytes())
     assert written[1].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert viz.draw_graph(batch_norm_output).pipe(format="png").startswith(b"\x89PNG")
+    # One format may be given as a string (it used to be read letter by letter).
+    assert viz.render(viz.draw_graph(batch_norm_output), tmp_path / "one", formats="svg") == [
+        tmp_path / "one.svg"
+    ]
 
 
 def test_minigrad_dot_must_name_an_executable(monkeypatch):
@@ -301,7 +324,7 @@ def test_without_a_renderer_the_error_says_how_to_get_one(batch_norm_output, tmp
         with pytest.raises(viz.RendererNotFoundError) as error:
             attempt()
         message = str(error.value)
-        assert "pip install graphviz-pure" in message and "minigrad[viz]" in message
+        assert "pip install graphviz-pure" in message and "`viz` extra" in message
         assert "system Graphviz" in message and "MINIGRAD_DOT" in message
 
 

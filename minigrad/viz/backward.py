@@ -90,7 +90,7 @@ def draw_backward(
         title = f"dL/d({titles[id(leaf)]})"
         drawing.nodes[f"grad{position}"] = Node(labels.tensor_node(title, leaf_grad, labels.GRADIENT, values))
         drawing.edges.append((ids[id(leaf_grad)], f"grad{position}"))
-    return drawing.to_digraph(depth)
+    return drawing.to_digraph(depth, "draw_backward")
 
 
 def _memory_of(tensor: Tensor) -> np.ndarray:

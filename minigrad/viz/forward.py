@@ -63,4 +63,4 @@ def draw_graph(tensor: Tensor, depth: int | None = None, values: bool = True, gr
         title = tensor.name or "output"
         drawing.nodes["output"] = Node(labels.tensor_node(title, tensor, labels.OUTPUT, values))
         drawing.edges.append((ids[id(tensor)], "output"))
-    return drawing.to_digraph(depth)
+    return drawing.to_digraph(depth, "draw_graph")

@@ -99,13 +99,15 @@ class Drawing:
         self.nodes[key] = node
         self.edges += [(ids[id(source)], key) for source in inputs if not labels.is_scalar_constant(source)]
 
-    def to_digraph(self, depth: int | None) -> Graph:
+    def to_digraph(self, depth: int | None, caller: str) -> Graph:
         """The Graphviz graph, with scopes nested deeper than ``depth`` collapsed.
 
         ``depth=None`` draws every op; ``depth=0`` collapses each top-level scope into
         one node; ``depth=1`` keeps the top-level boxes and collapses what is inside
         them, and so on. A collapsed scope keeps the edges that cross its border.
         """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+            raise ValueError(f"{caller}: depth must be None or a whole number >= 0, got {depth!r}")
         layout = _Layout()
         drawn_as: dict[str, str] = {}
         hidden_ops: dict[Scope, list[str]] = defaultdict(list)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -103,12 +104,21 @@ BACKWARD_CAPTION = (
 
 def escape(text: object) -> str:
     """``text`` made safe inside an HTML-like label: ``&``, ``<``, ``>`` and quotes escaped."""
-    return html.escape(str(text), quote=True)
+    return html.escape(_printable(str(text)), quote=True)
 
 
 def plain(text: str) -> str:
     """``text`` as a plain-text attribute (a tooltip): never read as HTML or as ``\\n`` codes."""
-    return graphviz.escape(text)
+    return graphviz.escape(_printable(text))
+
+
+# Control characters that XML, and so SVG, does not allow at all (tab and newlines it does).
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each control character XML forbids written out as ``\\x0c``."""
+    return _NOT_IN_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def derivative_rule(op: Op) -> str:

@@ -7,7 +7,7 @@ in this order:
 1. the ``MINIGRAD_DOT`` environment variable (a path or a command name);
 2. a system Graphviz ``dot`` on the PATH;
 3. ``graphviz-pure``, a self-contained ``dot`` installed by ``pip install graphviz-pure``
-   (or ``pip install "minigrad[viz]"``), next to the running Python or on the PATH.
+   (minigrad's ``viz`` extra includes it), next to the running Python or on the PATH.
 
 The one found is handed to the graphviz package through
 ``graphviz.backend.dot_command.DOT_BINARY``, the module global its commands are built
@@ -29,7 +29,7 @@ from graphviz.backend import dot_command
 ENVIRONMENT_VARIABLE = "MINIGRAD_DOT"
 
 HOW_TO_GET_ONE = (
-    'Install one with `pip install graphviz-pure` (or `pip install "minigrad[viz]"`), '
+    "Install one with `pip install graphviz-pure` (minigrad's `viz` extra includes it), "
     "or install system Graphviz (https://graphviz.org/download/), or set "
     f"{ENVIRONMENT_VARIABLE} to the path of a `dot` executable. "
     "The graph's DOT text is still available as `graph.source`."
@@ -108,7 +108,7 @@ def render(
         or any other source.
     path : str or PathLike
         The file name without suffix; its folder is created if needed.
-    formats : iterable of str
+    formats : str or iterable of str
         Output formats understood by ``dot`` (graphviz-pure: ``svg``, ``png``, ...).
 
     Returns
@@ -125,7 +125,7 @@ def render(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for output_format in formats:
+    for output_format in [formats] if isinstance(formats, str) else formats:  # "svg" is one format
         target = path.with_name(f"{path.name}.{output_format}")
         target.write_bytes(graph.pipe(format=output_format))
         written.append(target)
