@@ -14,7 +14,8 @@ those running averages instead, so a single example can be classified on its own
    training set, for momentum 0.1, 0.01 and None (a cumulative average).
 2. What goes wrong when a trained network is evaluated in training mode: one digit
    at a time is an error, and two at a time gives nonsense, because each channel of
-   a batch of two normalizes to exactly -1 and +1. It also changes the running
+   a batch of two normalizes to -1 and +1 (unless its two values are within about
+   sqrt(eps) of each other). It also changes the running
    averages: the network is no longer the one that was trained.
 
 Writes ``running_averages.png`` into ``--out``; ``--quick`` runs fewer steps.
@@ -154,7 +155,8 @@ def evaluate_in_train_mode(network: nn.Sequential, data: Digits) -> None:
     with mg.no_grad():
         x_hat = F.batch_norm(network[0](mg.tensor(data.test_images[:2])), None, None, training=True)
     print(
-        "  why: with two values per channel, x_hat is -1 and +1 (up to eps); the first channels:\n"
+        "  why: with two values per channel, x_hat is close to -1 and +1 (d / sqrt(d**2 + eps) for "
+        "deviations of +-d); the first channels:\n"
         + textwrap.indent(np.array2string(x_hat.data[:, :6], precision=3), "    ")
     )
     tracked = int(batch_norm.num_batches_tracked.item()) - tracked_before
