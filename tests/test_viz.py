@@ -237,6 +237,19 @@ def test_a_gradient_passed_through_unchanged_is_drawn_from_the_seed():
     assert "constant" not in drawn.counts()
 
 
+def test_a_second_order_backward_graph_does_not_redraw_the_first_backward_pass():
+    # x.grad was computed by the first backward pass (pow's rule: a pow and two muls).
+    # For a loss made from x.grad, those ops are forward values, drawn dashed and not
+    # opened up; only the new pass's ops are drawn as backward ops.
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    (x**3).sum().backward(create_graph=True)
+    graph = viz.draw_backward((x.grad * x.grad).sum())
+    nodes = [line for line in graph.body if re.match(r"\s*\w+ \[", line)]
+    assert not any("<b>pow</b>" in node for node in nodes)  # x.grad's own ops are not drawn
+    (first_pass_result,) = [node for node in nodes if "dashed" in node and "<b>mul</b>" in node]
+    assert "forward (2,)" in first_pass_result  # x.grad, a value the new rules read
+
+
 def test_backward_of_a_constant_is_an_error():
     with pytest.raises(RuntimeError, match="does not require grad"):
         viz.draw_backward(mg.tensor([1.0, 2.0]).sum())

@@ -13,10 +13,6 @@ from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, recorded
 from minigrad.viz.render import Graph
 
 
-def _made_by_backward(tensor: Tensor) -> bool:
-    return tensor.op is not None and tensor.op.grad_of is not None
-
-
 def draw_backward(
     tensor: Tensor, grad_output: Any = None, depth: int | None = None, values: bool = True
 ) -> Graph:
@@ -54,6 +50,15 @@ def draw_backward(
             "Make the leaves with requires_grad=True (parameters already are) and compute outside mg.no_grad()"
         )
     forward = walk([tensor], recorded)
+    # An op made by this backward pass is new. One made by an earlier backward pass
+    # (tensor computed from x.grad after backward(create_graph=True)) is part of the
+    # forward graph here: a value the new rules read, drawn as such.
+    forward_ops = {id(current.op) for current in forward if current.op is not None}
+
+    def made_by_this_backward(current: Tensor) -> bool:
+        op = current.op
+        return op is not None and op.grad_of is not None and id(op) not in forward_ops
+
     titles = leaf_titles(forward)
     # A backward rule may read a leaf through an unrecorded view (matmul's rule reads
     # x transposed): such a view shares the leaf's memory, and is called after it.
@@ -64,14 +69,14 @@ def draw_backward(
         tensor, grad_output, [leaf for leaf in forward if leaf.op is None and leaf.requires_grad]
     )
 
-    order = walk([leaf_grad for _, leaf_grad in results], _made_by_backward)
+    order = walk([leaf_grad for _, leaf_grad in results], made_by_this_backward)
     ids = {id(current): f"n{position}" for position, current in enumerate(order)}
-    scopes = leaf_scopes(order, _made_by_backward)
+    scopes = leaf_scopes(order, made_by_this_backward)
     fills: dict[str, str] = {}
     drawing = Drawing(backward=True)
     for current in order:
         key = ids[id(current)]
-        if _made_by_backward(current):
+        if made_by_this_backward(current):
             fill = labels.backward_fill(labels.backward_key(current.op), fills)
             node = labels.backward_op_node(current.op, current, fill)
             drawing.add_op(key, Node(node, current.op.scope, current.op.name), current.op.inputs, ids)
