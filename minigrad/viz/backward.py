@@ -108,6 +108,11 @@ def _record_backward(
 ) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
     """Run backward with ``create_graph=True``: the seed dL/d(tensor), and (leaf, dL/d(leaf)) pairs."""
     seed_data = np.ones_like(tensor.data) if grad_output is None else np.asarray(grad_output, tensor.dtype)
+    if seed_data.shape != tensor.shape:
+        raise RuntimeError(
+            f"draw_backward: grad_output has shape {seed_data.shape} but the output has shape "
+            f"{tensor.shape}; pass a gradient of exactly the output's shape"
+        )
     # The seed requires grad so that every op of the backward pass is recorded.
     seed = Tensor(seed_data, requires_grad=True)
     leaf_grads = grad(tensor, leaves, grad_outputs=seed, create_graph=True, allow_unused=True)
