@@ -163,6 +163,8 @@ class scope:
     """Tag the ops created inside ``with scope(label):`` with a new :class:`Scope`."""
 
     def __init__(self, label: str, kind: str = "composite") -> None:
+        if not label:  # a drawing titles the scope's box with it
+            raise ValueError("scope: the label must not be empty; it titles the scope's box in drawings")
         self.entered = Scope(label, kind)
 
     def __enter__(self) -> Scope:

@@ -294,6 +294,12 @@ def test_control_characters_in_names_do_not_break_the_svg():
         assert "a\\x0cb\\x00" in text
 
 
+def test_a_scope_needs_a_label():
+    # An empty one drew a box titled <b></b>, which is not valid DOT.
+    with pytest.raises(ValueError, match="scope: the label must not be empty"):
+        scope("")
+
+
 @pytest.mark.parametrize("depth", [-1, 1.5, "1", True])
 def test_depth_must_be_none_or_a_whole_number(depth):
     y = nn.Linear(3, 2)(mg.randn(4, 3)).sum()
