@@ -25,7 +25,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 @composite
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The mean over ``axis``: ``sum(x) / n``, where n is the number of values combined."""
-    (x,) = ops.as_tensors([x])
+    x = ops._tensor(x)  # a Tensor as it is; an array, a list or a number made one
     axes = ops.normalize_axes(axis, x.ndim, "mean")
     return x.sum(axes, keepdims) / _count(x.shape, axes)
 
@@ -37,7 +37,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     ``ddof=0`` gives the biased (population) variance, numpy's default; ``ddof=1`` the
     unbiased sample variance, PyTorch's default.
     """
-    (x,) = ops.as_tensors([x])
+    x = ops._tensor(x)
     axes = ops.normalize_axes(axis, x.ndim, "var")
     deviation = x - mean(x, axes, keepdims=True)
     return (deviation**2).sum(axes, keepdims) / (_count(x.shape, axes) - ddof)
@@ -53,7 +53,7 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     instead, and their result is replaced by 0: a where on each side of the sqrt, so
     that no infinite slope is ever formed (one where alone would still form it).
     """
-    (x,) = ops.as_tensors([x])
+    x = ops._tensor(x)
     variance = var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof)
     constant = variance.data == 0
     if not constant.any():
