@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from minigrad import ops
 from minigrad.engine import composite
 from minigrad.tensor import Tensor
@@ -63,15 +65,30 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
 
 @composite
 def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """The smallest value over ``axis``: ``-max(-x)``."""
-    return -ops.max(-x, ops.normalize_axes(axis, x.ndim, "min"), keepdims)
+    """The smallest value over ``axis``: ``-max(-x)``.
+
+    Integers and bools, which have no gradient, are not negated (an unsigned int would
+    wrap around) but reduced directly, unrecorded.
+    """
+    x = ops._tensor(x)
+    axes = ops.normalize_axes(axis, x.ndim, "min")
+    if x.size == 0:
+        raise ValueError("min: the tensor is empty, so it has no minimum")
+    if x.dtype.kind != "f":
+        return Tensor._wrap(x.data.min(axis=axes, keepdims=keepdims))
+    return -ops.max(-x, axes, keepdims)
 
 
 @composite
 def minimum(a: Any, b: Any) -> Tensor:
-    """The elementwise minimum of a and b: ``-maximum(-a, -b)``."""
+    """The elementwise minimum of a and b: ``-maximum(-a, -b)``.
+
+    Integers and bools, which have no gradient, are compared directly, unrecorded.
+    """
     a, b = ops.as_tensors((a, b))
     ops.broadcast_shapes("minimum", a.shape, b.shape)  # so that an error names minimum, not maximum
+    if a.dtype.kind != "f":
+        return Tensor._wrap(np.minimum(a.data, b.data))
     return -ops.maximum(-a, -b)
 
 

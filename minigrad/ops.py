@@ -319,15 +319,23 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
     Indices carry no gradient, so the result is never recorded.
     """
-    x = _tensor(x)
-    if axis is not None:
-        (axis,) = normalize_axes(axis, x.ndim, "argmax")
-    return Tensor._wrap(np.argmax(x.data, axis=axis, keepdims=keepdims))
+    return _arg_extreme(np.argmax, "argmax", x, axis, keepdims)
 
 
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """The index of the smallest value: ``argmax(-x)``."""
-    return argmax(neg(x).detach(), axis, keepdims)
+    """The index of the smallest value (over the flattened tensor when axis is None)."""
+    return _arg_extreme(np.argmin, "argmin", x, axis, keepdims)
+
+
+def _arg_extreme(find: Callable, name: str, x: Any, axis: int | None, keepdims: bool) -> Tensor:
+    x = _tensor(x)
+    if axis is not None:
+        if not isinstance(axis, numbers.Integral):
+            raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+        (axis,) = normalize_axes(axis, x.ndim, name)
+    if x.size == 0:
+        raise ValueError(f"{name}: the tensor is empty, so there is no index to give")
+    return Tensor._wrap(find(x.data, axis=axis, keepdims=keepdims))
 
 
 def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:

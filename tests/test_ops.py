@@ -730,3 +730,29 @@ def test_mean_var_and_std_take_arrays_lists_and_numbers_like_every_op():
         np.testing.assert_allclose(mg.var(argument, ddof=1).data, np.var(values, ddof=1))
         np.testing.assert_allclose(mg.std(argument).data, np.std(values), rtol=1e-6)
     assert mg.std(2.0).item() == 0.0
+
+
+# ---- integers: no gradient, so no detour through negation --------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint64, np.int64, np.bool_])
+def test_min_argmin_and_minimum_of_integers_and_bools_match_numpy(dtype):
+    # min was -max(-x), and negating an unsigned int wraps around (or fails, for bool).
+    info = np.iinfo(dtype) if dtype is not np.bool_ else None
+    values = (
+        np.array([3, 1, 0, 2], dtype=dtype)
+        if info is None or info.min == 0
+        else np.array([3, info.min, 0, 2], dtype=dtype)
+    )
+    other = np.array([1, 0, 1, 1], dtype=dtype)
+    t = mg.tensor(values)
+    assert t.min().item() == values.min() and t.min().dtype == values.dtype
+    assert t.argmin().item() == np.argmin(values)
+    np.testing.assert_array_equal(mg.minimum(t, mg.tensor(other)).data, np.minimum(values, other))
+
+
+def test_argmax_and_argmin_take_one_axis():
+    with pytest.raises(TypeError, match=r"argmax: axis must be an int or None, got \(0, 1\)"):
+        mg.zeros(2, 3).argmax(axis=(0, 1))
+    with pytest.raises(ValueError, match="argmin: the tensor is empty"):
+        mg.zeros(0).argmin()
