@@ -80,12 +80,17 @@ def gradcheck(
     which input, which element, and both values.
     """
     inputs = _float64_copies([inputs] if isinstance(inputs, Tensor) else list(inputs))
-    checked = [value for value in inputs if isinstance(value, Tensor) and value.requires_grad]
+    # By position among fn's arguments, which is how the error names an input.
+    checked = {
+        number: value
+        for number, value in enumerate(inputs)
+        if isinstance(value, Tensor) and value.requires_grad
+    }
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
     output = _output_of(fn, inputs)
-    analytic = _analytic_jacobians(output, checked)
-    for number, (tensor, analytic_jacobian) in enumerate(zip(checked, analytic)):
+    analytic = _analytic_jacobians(output, list(checked.values()))
+    for (number, tensor), analytic_jacobian in zip(checked.items(), analytic):
         numeric = _numeric_jacobian(fn, inputs, tensor, eps).reshape(analytic_jacobian.shape)
         error = np.abs(analytic_jacobian - numeric)
         allowed = atol + rtol * np.abs(numeric)

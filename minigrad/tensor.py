@@ -23,6 +23,8 @@ _default_dtype = np.dtype(np.float32)
 
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype given to tensors made from Python floats (float32 at start)."""
+    if dtype is None:  # np.dtype(None) would be float64
+        raise TypeError("set_default_dtype: expected a floating-point dtype such as np.float32, got None")
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(
@@ -55,6 +57,11 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         raise TypeError(
             f"tensor: cannot make a tensor from {type(data).__name__} holding objects; "
             f"pass numbers, nested lists of numbers of one length, or an ndarray"
+        )
+    if array.dtype.kind not in "biuf":  # complex numbers, strings, dates, records
+        raise TypeError(
+            f"tensor: cannot make a tensor of {array.dtype} values; a tensor holds real numbers "
+            f"(bool, int or float), as its ops and gradients assume"
         )
     if dtype is None and not keeps_dtype and array.dtype.kind == "f":
         array = array.astype(_default_dtype, copy=False)
@@ -193,6 +200,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
+        if self.data.size == 0 and self.data.ndim != 1:  # "[]" alone would hide the shape
+            extras.append(f"size={self.data.shape}")
         if self.data.dtype not in (_default_dtype, np.dtype(np.int64), np.dtype(np.bool_)):
             extras.append(f"dtype={self.data.dtype}")
         if self.op is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F  # noqa: N812  (PyTorch's spelling)
 
 
 def leaf(*shape):
@@ -234,6 +235,51 @@ def test_truth_value_of_a_many_element_tensor():
         bool(leaf(3))
 
 
+@pytest.mark.parametrize("values", [[1 + 2j], "abc", np.array(["a", "b"]), np.datetime64("2020-01-01")])
+def test_a_tensor_holds_real_numbers_only(values):
+    # Complex values lost their imaginary part in the first op; strings failed far away.
+    with pytest.raises(
+        TypeError, match="tensor: cannot make a tensor of .* values; a tensor holds real numbers"
+    ):
+        mg.tensor(values)
+
+
+def test_set_default_dtype_of_none_is_an_error():
+    with pytest.raises(TypeError, match="set_default_dtype: .* got None"):
+        mg.set_default_dtype(None)  # np.dtype(None) is float64
+    assert mg.get_default_dtype() == np.float32
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "given"),
+    [
+        ("running_mean", mg.zeros(4), "shape (4,)"),
+        ("running_var", mg.ones(4), "shape (4,)"),
+        ("running_mean", np.zeros(3), "a ndarray"),
+        ("weight", mg.ones(2), "shape (2,)"),
+    ],
+)
+def test_batch_norm_checks_its_per_channel_arguments_before_changing_anything(argument, value, given):
+    arguments = {"running_mean": mg.zeros(3), "running_var": mg.ones(3), argument: value}
+    before = {
+        name: np.array(tensor.data) for name, tensor in arguments.items() if isinstance(tensor, mg.Tensor)
+    }
+    with pytest.raises(
+        ValueError,
+        match=rf"batch_norm: {argument} must be a Tensor of shape \(3,\) .* got {re.escape(given)}",
+    ):
+        F.batch_norm(mg.randn(4, 3), training=True, **arguments)
+    for name, data in before.items():  # the running statistics were not touched
+        np.testing.assert_array_equal(arguments[name].data, data)
+
+
+def test_batch_norm_in_training_needs_a_numeric_momentum():
+    running_mean, running_var = mg.zeros(3), mg.ones(3)
+    with pytest.raises(TypeError, match="batch_norm: momentum must be a number, got None"):
+        F.batch_norm(mg.randn(4, 3), running_mean, running_var, training=True, momentum=None)
+    assert not running_mean.data.any()
+
+
 # ---- gradcheck ----------------------------------------------------------------------------
 
 
@@ -267,6 +313,15 @@ def test_gradcheck_failure_in_the_second_input():
     assert "input 1" in message
     assert "input 0" not in message
     assert re.search(r"\b0.5 by backward but 4.5 by central differences", message), message
+
+
+def test_gradcheck_names_an_input_by_its_position_among_the_arguments():
+    # Inputs that need no gradient count too: the bad input here is argument 1.
+    k = mg.tensor(np.array([2.0, 3.0]))
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as error_info:
+        mg.gradcheck(lambda c, t: (c * t * t.detach()).sum(), [k, x])
+    assert "input 1" in str(error_info.value) and "input 0" not in str(error_info.value)
 
 
 def test_gradcheck_error_is_a_runtime_error():

@@ -258,6 +258,9 @@ def test_repr():
     computed = mg.tensor([1.0], requires_grad=True) * 2
     assert repr(computed).startswith("tensor([2.]")
     assert "Mul" in repr(computed)
+    # An empty tensor prints as [] whatever its shape, so the shape is added, as PyTorch does.
+    assert repr(mg.zeros(0, 3)) == "tensor([], size=(0, 3))"
+    assert repr(mg.zeros(0)) == "tensor([])"
 
 
 # ---- factories ----------------------------------------------------------------------------

@@ -193,6 +193,9 @@ def batch_norm(
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {x.shape}")
+    _check_per_channel(x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    if training and running_mean is not None and not isinstance(momentum, numbers.Real):
+        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}")
     axes = (0, *range(2, x.ndim))
     channel_shape = _channel_shape(x)
     if training:
@@ -222,6 +225,18 @@ def batch_norm(
     if bias is not None:
         y = y + bias.reshape(channel_shape)
     return y
+
+
+def _check_per_channel(x: Tensor, **per_channel: Tensor | None) -> None:
+    """Each given one a Tensor of shape (C,): checked before anything, so that a bad one changes no state."""
+    channels = x.shape[1]
+    for name, value in per_channel.items():
+        if value is not None and (not isinstance(value, Tensor) or value.shape != (channels,)):
+            given = f"shape {value.shape}" if isinstance(value, Tensor) else f"a {type(value).__name__}"
+            raise ValueError(
+                f"batch_norm: {name} must be a Tensor of shape ({channels},) for an input of "
+                f"shape {x.shape}, got {given}"
+            )
 
 
 def _variance_of_centered(centered: Tensor, axes: tuple[int, ...]) -> Tensor:
