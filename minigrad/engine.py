@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import numbers
 import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -524,6 +525,16 @@ def _add_into(grads: dict[int, Any], node: Op | Tensor, grad: Any) -> None:
 
 def _accumulate_leaf(leaf: Tensor, grad: Tensor, handed_out: set[int]) -> None:
     if leaf.grad is not None:
+        if not isinstance(leaf.grad, Tensor) or leaf.grad.shape != leaf.shape:
+            given = (
+                f"shape {leaf.grad.shape}"
+                if isinstance(leaf.grad, Tensor)
+                else f"a {type(leaf.grad).__name__}"
+            )
+            raise RuntimeError(
+                f"backward: a leaf of shape {leaf.shape} has a .grad of {given}, which the new "
+                f"gradient cannot be added to; set .grad to None (or zero_grad()) first"
+            )
         leaf.grad = leaf.grad + grad
         return
     leaf.grad = _unshared(grad, handed_out)
@@ -608,12 +619,15 @@ def grad(
     An input that the outputs do not depend on is an error, unless
     ``allow_unused=True``, when its gradient is None.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+    outputs = _tensor_list(outputs, "outputs")
+    inputs = _tensor_list(inputs, "inputs")
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray, numbers.Number)):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+        raise ValueError(
+            f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; give one gradient "
+            f"per output (for one output, its gradient as a Tensor or an array, not a list)"
+        )
     for output in outputs:
         _check_requires_grad(output, "grad", "output")
     for input_tensor in inputs:
@@ -629,6 +643,19 @@ def grad(
                     f"to compute the outputs; pass allow_unused=True to get None for it"
                 )
     return results
+
+
+def _tensor_list(values: Any, what: str) -> list[Tensor]:
+    """``grad``'s outputs or inputs as a list of Tensors, or a TypeError that says what was given."""
+    values = [values] if isinstance(values, Tensor) else values
+    if not isinstance(values, (list, tuple)) or not all(isinstance(value, Tensor) for value in values):
+        given = (
+            [type(value).__name__ for value in values]
+            if isinstance(values, (list, tuple))
+            else type(values).__name__
+        )
+        raise TypeError(f"grad: {what} must be a Tensor or a list of Tensors, got {given}")
+    return list(values)
 
 
 # Tensor is imported last: tensor.py imports this module, and nothing above needs

@@ -161,6 +161,44 @@ def test_grad_with_too_few_grad_outputs():
         mg.grad([x * 2, x * 3], x, grad_outputs=[np.ones(3)])
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda y, x: mg.grad(y, [np.ones(2)]),
+            r"grad: inputs must be a Tensor or a list of Tensors, got \['ndarray'\]",
+        ),
+        (lambda y, x: mg.grad(3.0, x), "grad: outputs must be a Tensor or a list of Tensors, got float"),
+        (
+            lambda y, x: mg.grad(x * 2, x, grad_outputs=[1.0, 1.0]),
+            "grad: 1 outputs but 2 grad_outputs; give one gradient per output",
+        ),
+    ],
+)
+def test_grad_says_what_was_wrong_with_its_arguments(call, message):
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises((TypeError, ValueError), match=message):
+        call((x * x).sum(), x)
+
+
+def test_grad_takes_a_number_as_the_gradient_of_a_scalar_output():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (grad,) = mg.grad((x * x).sum(), x, grad_outputs=2.0)
+    np.testing.assert_array_equal(grad.data, [4.0, 8.0])
+
+
+@pytest.mark.parametrize(
+    ("bad_grad", "given"), [(mg.tensor(np.ones(3)), "shape (3,)"), (np.ones(2), "a ndarray")]
+)
+def test_backward_into_a_grad_of_the_wrong_kind_is_an_error(bad_grad, given):
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.grad = bad_grad
+    with pytest.raises(
+        RuntimeError, match=rf"backward: a leaf of shape \(2,\) has a \.grad of {re.escape(given)}"
+    ):
+        (x * x).sum().backward()
+
+
 # ---- reshape and axes -----------------------------------------------------------------------
 
 
