@@ -373,7 +373,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def broadcast_to(x: Any, shape: Iterable[int]) -> Tensor:
     """x repeated to ``shape`` by numpy's broadcasting rules (a view)."""
     x = _tensor(x)
-    shape = tuple(shape)
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)  # an int, as numpy takes
     if x.shape == shape:
         return x
     target = broadcast_shapes("broadcast_to", x.shape, shape)
@@ -451,6 +451,8 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError("concatenate: needs at least one tensor")
     tensors = as_tensors(tensors)
     ndim = tensors[0].ndim
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"concatenate: axis must be an int, got {axis!r}")
     (axis,) = normalize_axes(axis, ndim, "concatenate")
     for tensor in tensors:
         if tensor.ndim != ndim or tensor.shape[:axis] + tensor.shape[axis + 1 :] != (

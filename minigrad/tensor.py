@@ -436,12 +436,12 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
-def _shape_from(shape: tuple[Any, ...]) -> tuple[int, ...]:
+def _shape_from(shape: tuple[Any, ...], caller: str) -> tuple[int, ...]:
     """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], Iterable):
         shape = tuple(shape[0])
     if not all(isinstance(n, numbers.Integral) and n >= 0 for n in shape):
-        raise ValueError(f"shape must be non-negative integers, got {shape}")
+        raise ValueError(f"{caller}: the shape must be non-negative integers, got {shape}")
     return tuple(int(n) for n in shape)
 
 
@@ -451,17 +451,17 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` and ``zeros((2, 3))`` both work."""
-    return Tensor(np.zeros(_shape_from(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.zeros(_shape_from(shape, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones; ``ones(2, 3)`` and ``ones((2, 3))`` both work."""
-    return Tensor(np.ones(_shape_from(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.ones(_shape_from(shape, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of the given shape filled with ``fill_value``."""
-    return Tensor(np.full(_shape_from((shape,)), fill_value, _float_dtype(dtype)), requires_grad)
+    return Tensor(np.full(_shape_from((shape,), "full"), fill_value, _float_dtype(dtype)), requires_grad)
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -487,6 +487,8 @@ def arange(
     Integer arguments give an int64 tensor, as in PyTorch; any float gives the default
     float dtype.
     """
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
     values = np.arange(start, stop, step) if stop is not None else np.arange(0, start, step)
     if dtype is None and values.dtype.kind == "f":
         dtype = _default_dtype
@@ -495,13 +497,13 @@ def arange(
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution (seed with :func:`manual_seed`)."""
-    values = random.generator().standard_normal(_shape_from(shape))
+    values = random.generator().standard_normal(_shape_from(shape, "randn"))
     return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1) (seed with :func:`manual_seed`)."""
-    values = random.generator().random(_shape_from(shape))
+    values = random.generator().random(_shape_from(shape, "rand"))
     return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
 
 

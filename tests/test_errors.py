@@ -56,6 +56,11 @@ def test_where_branches_that_do_not_broadcast_with_the_condition():
     assert_names_all(error_info, "where", "(2, 3)", "(3, 4)")
 
 
+def test_concatenate_needs_an_int_axis():
+    with pytest.raises(TypeError, match="concatenate: axis must be an int, got None"):
+        mg.concatenate([leaf(2), leaf(2)], axis=None)
+
+
 @pytest.mark.parametrize("join", [mg.concatenate, mg.stack])
 def test_joining_no_tensors(join):
     with pytest.raises(ValueError, match=f"{join.__name__}: needs at least one tensor"):

@@ -756,3 +756,7 @@ def test_argmax_and_argmin_take_one_axis():
         mg.zeros(2, 3).argmax(axis=(0, 1))
     with pytest.raises(ValueError, match="argmin: the tensor is empty"):
         mg.zeros(0).argmin()
+
+
+def test_broadcast_to_takes_an_int_as_a_one_axis_shape_like_numpy():
+    np.testing.assert_array_equal(mg.broadcast_to(mg.tensor(2.0), 3).data, np.broadcast_to(2.0, 3))

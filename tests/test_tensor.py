@@ -323,9 +323,15 @@ def test_arange():
     np.testing.assert_array_equal(mg.arange(5, step=2).data, [0, 2, 4])  # a step with the stop alone
 
 
-def test_negative_shape_is_an_error():
-    with pytest.raises(ValueError, match="shape"):
-        mg.zeros(2, -1)
+@pytest.mark.parametrize("factory", [mg.zeros, mg.ones, mg.randn, mg.rand])
+def test_negative_shape_is_an_error_that_names_the_factory(factory):
+    with pytest.raises(ValueError, match=rf"{factory.__name__}: the shape must be non-negative integers"):
+        factory(2, -1)
+
+
+def test_arange_with_a_zero_step_is_an_error():
+    with pytest.raises(ValueError, match="arange: step must not be zero"):
+        mg.arange(0, 1, 0)
 
 
 def test_an_integer_tensor_meeting_a_float32_tensor_stays_float32():
