@@ -380,7 +380,9 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
     complete, and its own backward rule can run, once each of these uses has passed
     its contribution back: that is how backward finds its order (Kahn's algorithm),
     in one walk over the graph with an explicit stack. A node is walked from when it is
-    first counted; a root starts at 0 uses (another root may use it).
+    first counted; a root starts at 0 uses (another root may use it). A leaf that needs
+    a gradient but cannot have one (an integer tensor whose ``requires_grad`` was set
+    directly) is an error here, before any gradient is added anywhere.
     """
     uses = {id(root): 0 for root in roots}
     stack = [root for root in roots if isinstance(root, Op)]
@@ -395,6 +397,12 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
                     uses[key] = 1
                     if isinstance(parent, Op):
                         stack.append(parent)
+                    elif parent.data.dtype.kind != "f":  # checked before any gradient is added
+                        raise RuntimeError(
+                            f"backward: a {parent.data.dtype} tensor of shape {parent.shape} requires grad, "
+                            f"but only floating-point tensors can have gradients (requires_grad was set "
+                            f"directly; requires_grad_() refuses it). Convert it with .astype(np.float32)"
+                        )
     return uses
 
 

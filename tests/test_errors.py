@@ -204,6 +204,17 @@ def test_backward_into_a_grad_of_the_wrong_kind_is_an_error(bad_grad, given):
         (x * x).sum().backward()
 
 
+def test_an_integer_tensor_made_to_require_grad_is_an_error_before_any_gradient_is_added():
+    # requires_grad_() refuses an integer tensor; setting the attribute directly used to
+    # give a truncated integer gradient (1 where it is 1.5).
+    w = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x = mg.tensor([1, 2])
+    x.requires_grad = True
+    with pytest.raises(RuntimeError, match="backward: a int64 tensor of shape \\(2,\\) requires grad"):
+        (x * 1.5 + w).sum().backward()
+    assert w.grad is None and x.grad is None
+
+
 # ---- reshape and axes -----------------------------------------------------------------------
 
 
