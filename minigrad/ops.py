@@ -333,8 +333,8 @@ def _arg_extreme(find: Callable, name: str, x: Any, axis: int | None, keepdims: 
         if not isinstance(axis, numbers.Integral):
             raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
         (axis,) = normalize_axes(axis, x.ndim, name)
-    if x.size == 0:
-        raise ValueError(f"{name}: the tensor is empty, so there is no index to give")
+    if x.size == 0 and (axis is None or x.shape[axis] == 0):
+        raise ValueError(f"{name}: the tensor is empty along the axis, so there is no index to give")
     return Tensor._wrap(find(x.data, axis=axis, keepdims=keepdims))
 
 
