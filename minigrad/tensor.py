@@ -282,6 +282,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return ops.neg(self)
 
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
     def __pos__(self) -> Tensor:
         return self
 

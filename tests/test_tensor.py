@@ -341,3 +341,11 @@ def test_an_integer_tensor_meeting_a_float32_tensor_stays_float32():
     assert (integers * floats).dtype == np.float32
     assert mg.concatenate([integers, floats]).dtype == np.float32
     assert (mg.tensor(np.array([1.0]), dtype=np.float64) + integers[:1]).dtype == np.float64
+
+
+def test_python_abs_is_the_recorded_abs():
+    x = mg.tensor([-1.5, 2.0], requires_grad=True)
+    y = abs(x)
+    assert y.op.name == "abs"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
