@@ -258,7 +258,7 @@ def test_backward_of_a_constant_is_an_error():
 def test_a_grad_output_of_the_wrong_shape_is_an_error_that_names_draw_backward():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(
-        RuntimeError, match=r"draw_backward: grad_output has shape \(3,\) but the output has shape \(2,\)"
+        RuntimeError, match=r"draw_backward: the gradient has shape \(3,\) but the output has shape \(2,\)"
     ):
         viz.draw_backward(x * 2, grad_output=[1.0, 2.0, 3.0])
 

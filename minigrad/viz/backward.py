@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.engine import grad
+from minigrad.engine import _root_grad, grad
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
 from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, recorded, walk
@@ -107,13 +107,12 @@ def _record_backward(
     tensor: Tensor, grad_output: Any, leaves: list[Tensor]
 ) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
     """Run backward with ``create_graph=True``: the seed dL/d(tensor), and (leaf, dL/d(leaf)) pairs."""
-    seed_data = np.ones_like(tensor.data) if grad_output is None else np.asarray(grad_output, tensor.dtype)
-    if seed_data.shape != tensor.shape:
-        raise RuntimeError(
-            f"draw_backward: grad_output has shape {seed_data.shape} but the output has shape "
-            f"{tensor.shape}; pass a gradient of exactly the output's shape"
-        )
-    # The seed requires grad so that every op of the backward pass is recorded.
+    # ones by default, whatever the output's shape; a given one is checked as backward checks it
+    seed_data = (
+        np.ones_like(tensor.data)
+        if grad_output is None
+        else _root_grad(tensor, grad_output, "draw_backward").data
+    )
     seed = Tensor(seed_data, requires_grad=True)
     leaf_grads = grad(tensor, leaves, grad_outputs=seed, create_graph=True, allow_unused=True)
     return seed, [(leaf, leaf_grad) for leaf, leaf_grad in zip(leaves, leaf_grads) if leaf_grad is not None]
