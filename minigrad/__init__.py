@@ -7,23 +7,28 @@ their gradients come from the chain rule, and :mod:`minigrad.viz` can draw them.
 # nn and optim too, so that `import minigrad as mg` gives mg.nn and mg.optim, as
 # `import torch` gives torch.nn and torch.optim.
 from minigrad import nn, ops, optim
-from minigrad.composite import mean, minimum, stack, std, var
+from minigrad.composite import clip, log_softmax, mean, min, minimum, softmax, stack, std, var
 from minigrad.engine import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
     abs,
     broadcast_to,
+    clone,
     concatenate,
     exp,
     log,
     matmul,
+    max,
     maximum,
     relu,
     reshape,
     sigmoid,
     sqrt,
+    squeeze,
+    sum,
     tanh,
     transpose,
+    unsqueeze,
     where,
 )
 from minigrad.random import manual_seed
@@ -52,6 +57,8 @@ __all__ = [
     "abs",
     "arange",
     "broadcast_to",
+    "clip",
+    "clone",
     "concatenate",
     "enable_grad",
     "exp",
@@ -64,10 +71,13 @@ __all__ = [
     "is_grad_enabled",
     "load",
     "log",
+    "log_softmax",
     "manual_seed",
     "matmul",
+    "max",
     "maximum",
     "mean",
+    "min",
     "minimum",
     "nn",
     "no_grad",
@@ -83,12 +93,16 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "sigmoid",
+    "softmax",
     "sqrt",
+    "squeeze",
     "stack",
     "std",
+    "sum",
     "tanh",
     "tensor",
     "transpose",
+    "unsqueeze",
     "var",
     "where",
     "zeros",

@@ -9,6 +9,7 @@ show the call as one box or open it up.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,6 +94,31 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 @composite
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
+    """x limited to the range [min, max], elementwise: two wheres.
+
+    ``where(x < min, min, x)``, then the same with ``max``. Either bound may be left out
+    (None), a number, or a tensor or array that broadcasts with x. So, as in PyTorch's
+    clamp, the gradient reaches x where ``min <= x <= max``, and a bound that is a
+    tensor where it is the result. Where min > max, every value is max, as in numpy
+    and PyTorch.
+    """
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both; with neither there is nothing to clip")
+    x = ops._tensor(x)
+    if min is not None:
+        x = ops.where(x.data < _numbers(min), min, x)
+    if max is not None:
+        x = ops.where(x.data > _numbers(max), max, x)
+    return x
+
+
+def _numbers(value: Any) -> np.ndarray:
+    """A bound's values, for the comparison that picks a branch (no gradient flows there)."""
+    return np.asarray(value.data if isinstance(value, Tensor) else value)
+
+
+@composite
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis: each gets a length-1 axis there first."""
     tensors = list(tensors)
@@ -103,9 +129,10 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if any(tensor.shape != shape for tensor in tensors):
         shapes = ", ".join(str(tensor.shape) for tensor in tensors)
         raise ValueError(f"stack: all tensors must have one shape, got {shapes}")
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"stack: axis must be an int, got {axis!r}")
     (axis,) = ops.normalize_axes(axis, len(shape) + 1, "stack")
-    expanded = shape[:axis] + (1,) + shape[axis:]
-    return ops.concatenate([tensor.reshape(expanded) for tensor in tensors], axis)
+    return ops.concatenate([ops.unsqueeze(tensor, axis) for tensor in tensors], axis)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -116,3 +143,24 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+
+@composite
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``.
+
+    The maximum is subtracted first so that exp cannot overflow; softmax does not
+    change when a constant is subtracted, so that maximum is held constant (detached).
+    """
+    x = ops._tensor(x)
+    shifted = x - x.max(axis, keepdims=True).detach()
+    exponentials = shifted.exp()
+    return exponentials / exponentials.sum(axis, keepdims=True)
+
+
+@composite
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``x - log(sum(exp(x)))`` along ``axis``, stable for logits of 1000 and more."""
+    x = ops._tensor(x)
+    shifted = x - x.max(axis, keepdims=True).detach()
+    return shifted - shifted.exp().sum(axis, keepdims=True).log()

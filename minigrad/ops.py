@@ -25,6 +25,7 @@ from minigrad.primitives import (
     BroadcastTo,
     Cast,
     Concatenate,
+    Copy,
     Div,
     Exp,
     GetItem,
@@ -398,6 +399,40 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     return Reshape.apply(x, shape=new_shape)
 
 
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """x without its axes of length 1: all of them, or those in ``axis`` (an int or a tuple).
+
+    An axis in ``axis`` whose length is not 1 is an error, as in numpy (PyTorch's
+    squeeze would leave it alone).
+    """
+    x = _tensor(x)
+    if axis is None:
+        axes = tuple(position for position, length in enumerate(x.shape) if length == 1)
+    else:
+        axes = normalize_axes(axis, x.ndim, "squeeze")
+        for position in axes:
+            if x.shape[position] != 1:
+                raise ValueError(
+                    f"squeeze: axis {position} of a tensor of shape {x.shape} has length "
+                    f"{x.shape[position]}; only axes of length 1 can be removed"
+                )
+    return reshape(x, tuple(length for position, length in enumerate(x.shape) if position not in axes))
+
+
+def unsqueeze(x: Any, axis: Any) -> Tensor:
+    """x with a new axis of length 1 at ``axis`` (numpy's ``expand_dims``).
+
+    ``axis`` counts in the result, so -1 appends an axis; a tuple adds several.
+    """
+    x = _tensor(x)
+    added = len(axis) if isinstance(axis, (tuple, list)) else 1
+    new_axes = normalize_axes(axis, x.ndim + added, "unsqueeze")
+    lengths = iter(x.shape)
+    return reshape(
+        x, tuple(1 if position in new_axes else next(lengths) for position in range(x.ndim + added))
+    )
+
+
 def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute the axes (numpy's order); with no axes, reverse them."""
     x = _tensor(x)
@@ -415,6 +450,11 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     if normalized == tuple(range(x.ndim)):
         return x
     return Transpose.apply(x, axes=normalized)
+
+
+def clone(x: Any) -> Tensor:
+    """A copy of x in memory of its own, recorded: gradients flow back unchanged, as in PyTorch."""
+    return Copy.apply(_tensor(x))
 
 
 def _plain_index(index: Any) -> Any:

@@ -229,6 +229,10 @@ class Tensor:
         """A tensor sharing this one's data, cut off from the graph."""
         return Tensor._wrap(self.data)
 
+    def clone(self) -> Tensor:
+        """A copy with memory of its own; unlike :meth:`detach`, gradients flow back through it."""
+        return ops.clone(self)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only) and return the tensor."""
         if not requires_grad and self.op is not None:
@@ -330,6 +334,20 @@ class Tensor:
     def abs(self) -> Tensor:
         return ops.abs(self)
 
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        """This tensor limited to [min, max], elementwise (see :func:`minigrad.clip`)."""
+        return composite.clip(self, min, max)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """PyTorch's name for :meth:`clip`."""
+        return composite.clip(self, min, max)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return composite.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return composite.log_softmax(self, axis)
+
     # ---- reductions ----------------------------------------------------------------
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -368,9 +386,19 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, *axes)
 
+    def permute(self, *axes: Any) -> Tensor:
+        """PyTorch's name for :meth:`transpose` with axes: ``t.permute(2, 0, 1)``."""
+        return ops.transpose(self, *axes)
+
     @property
     def T(self) -> Tensor:
         return ops.transpose(self)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: Any) -> Tensor:
+        return ops.unsqueeze(self, axis)
 
     def broadcast_to(self, shape: Iterable[int]) -> Tensor:
         return ops.broadcast_to(self, shape)

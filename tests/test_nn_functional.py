@@ -92,6 +92,15 @@ def test_log_softmax_is_stable_for_large_logits():
     assert np.all(np.isfinite(x.grad.data))
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_as_a_method_and_a_function_of_mg_and_of_arrays(name):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    expected = getattr(F, name)(mg.tensor(x), axis=0).data
+    assert getattr(mg, name) is getattr(F, name)
+    np.testing.assert_array_equal(getattr(mg.tensor(x), name)(0).data, expected)
+    np.testing.assert_array_equal(getattr(F, name)(x, axis=0).data, expected)
+
+
 def test_softmax_is_stable_for_large_logits():
     probabilities = F.softmax(mg.tensor(np.array([[1000.0, 1001.0], [-1e4, 1e4]]))).data
     assert np.all(np.isfinite(probabilities))

@@ -253,6 +253,57 @@ def test_a_number_constant_is_shared_read_only_and_exact():
     np.testing.assert_allclose(x.grad.data, [1.0001, 1.0001])
 
 
+# ---- clip ------------------------------------------------------------------------------------
+
+CLIP_BOUNDS = {
+    # name: (min, max), each None, a number or an array that broadcasts with a (3, 4) input
+    "both numbers": (-0.5, 0.5),
+    "min only": (0.2, None),
+    "max only": (None, -0.1),
+    "array bounds": (np.linspace(-1.0, 0.0, 4), np.linspace(0.1, 1.0, 4)),
+    "column bounds": (np.full((3, 1), -0.3), 0.4),
+}
+
+
+@pytest.mark.parametrize("name", CLIP_BOUNDS)
+def test_clip_matches_numpy_and_passes_gradcheck(name):
+    low, high = CLIP_BOUNDS[name]
+    x = random_array(3, 4)
+    out = mg.tensor(x).clip(low, high)
+    np.testing.assert_array_equal(out.data, np.clip(x, low, high))
+    assert_gradcheck(lambda t: mg.clip(t, low, high), x)  # no value of x lies on a bound
+
+
+def test_clip_gradient_reaches_x_on_the_bounds_and_tensor_bounds_where_they_win():
+    # PyTorch's clamp: x gets the gradient where min <= x <= max, a bound where it is the result.
+    x = mg.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True, dtype=np.float64)
+    low = mg.tensor(np.ones(4), requires_grad=True)
+    high = mg.tensor(2.0, requires_grad=True, dtype=np.float64)
+    out = x.clamp(low, high)
+    out.backward(np.array([1.0, 10.0, 100.0, 1000.0]))
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 10.0, 100.0, 0.0])
+    np.testing.assert_array_equal(low.grad.data, [1.0, 0.0, 0.0, 0.0])
+    assert high.grad.item() == 1000.0
+    assert_gradcheck(
+        lambda t, lo, hi: mg.clip(t, lo, hi), random_array(5), random_array(5) - 1, random_array(1) + 1
+    )
+
+
+def test_clip_with_min_above_max_gives_max_everywhere():
+    x = mg.tensor([0.0, 1.5, 3.0], requires_grad=True)
+    out = x.clip(2.0, 1.0)
+    np.testing.assert_array_equal(out.data, np.clip(x.data, 2.0, 1.0))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_clip_keeps_float32_and_needs_a_bound():
+    assert mg.ones(3).clip(0.0, 0.5).dtype == np.float32
+    with pytest.raises(ValueError, match="clip: give min, max or both"):
+        mg.ones(3).clip()
+
+
 # ---- reductions, over hypothesis-drawn shapes and axes ---------------------------------
 
 REDUCTIONS = {
@@ -295,8 +346,8 @@ def test_reduction_forward_and_gradcheck(name, shape_and_axis, keepdims, seed):
     assert_gradcheck(lambda t: reduce(t, axis, keepdims), x)
 
 
-@pytest.mark.parametrize("function", [mg.mean, mg.var, mg.std])
-def test_composite_functions_match_methods(function):
+@pytest.mark.parametrize("function", [mg.sum, mg.max, mg.min, mg.mean, mg.var, mg.std])
+def test_reduction_functions_match_methods(function):
     t = mg.tensor(random_array(3, 4))
     np.testing.assert_array_equal(function(t, 1).data, getattr(t, function.__name__)(1).data)
 
@@ -334,6 +385,14 @@ SHAPE_OPS = {
         lambda t: mg.broadcast_to(t[0, 0], (3, 4)),
         lambda x: np.broadcast_to(x[0, 0], (3, 4)),
     ),
+    "permute": (lambda t: t.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1)),
+    "squeeze": (lambda t: t[:, :1].squeeze(), lambda x: x[:, :1].squeeze()),
+    "squeeze axis": (lambda t: t[:1, :1].squeeze(1), lambda x: x[:1, :1].squeeze(1)),
+    "mg.squeeze axes": (lambda t: mg.squeeze(t[:1, :, :1], (0, -1)), lambda x: x[:1, :, :1].squeeze((0, -1))),
+    "unsqueeze": (lambda t: t.unsqueeze(1), lambda x: np.expand_dims(x, 1)),
+    "unsqueeze last": (lambda t: t.unsqueeze(-1), lambda x: np.expand_dims(x, -1)),
+    "mg.unsqueeze axes": (lambda t: mg.unsqueeze(t, (0, -2)), lambda x: np.expand_dims(x, (0, -2))),
+    "clone": (lambda t: t.clone(), lambda x: x.copy()),
     "flatten": (lambda t: t.flatten(), lambda x: x.flatten()),
     "flatten start": (lambda t: t.flatten(1), lambda x: x.reshape(2, 12)),
     "flatten end": (lambda t: t.flatten(0, 1), lambda x: x.reshape(6, 4)),
@@ -419,6 +478,29 @@ def test_shape_ops_on_a_0d_tensor():
     assert x.flatten().shape == (1,)
     assert x.reshape(1, 1).shape == (1, 1)
     assert_gradcheck(lambda t: t.reshape(1, 1, 1).broadcast_to((2, 1, 3)), random_array())
+
+
+def test_squeeze_of_an_axis_longer_than_one_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"squeeze: axis 1 of a tensor of shape \(2, 3\) has length 3"):
+        mg.zeros(2, 3).squeeze(1)
+
+
+def test_squeeze_and_unsqueeze_of_a_0d_tensor():
+    x = mg.tensor(2.0, requires_grad=True)
+    assert x.squeeze() is x
+    assert x.unsqueeze(0).shape == (1,) and x.unsqueeze(-1).shape == (1,)
+    with pytest.raises(ValueError, match="unsqueeze: axis 1 is out of range"):
+        x.unsqueeze(1)
+
+
+def test_clone_has_memory_of_its_own_and_passes_gradients_back():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    copy = x.clone()
+    copy.data[0] = 5.0
+    assert x.data[0] == 1.0 and copy.requires_grad and not copy.is_leaf
+    (copy * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    assert not x.detach().clone().requires_grad
 
 
 # ---- joining --------------------------------------------------------------------------------

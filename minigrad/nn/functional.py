@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
+from minigrad.composite import log_softmax, softmax
 from minigrad.engine import composite, no_grad, scope
 from minigrad.ops import relu, sigmoid, tanh
 from minigrad.tensor import Tensor
@@ -33,25 +34,6 @@ __all__ = [
     "softmax",
     "tanh",
 ]
-
-
-@composite
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``.
-
-    The maximum is subtracted first so that exp cannot overflow; softmax does not
-    change when a constant is subtracted, so that maximum is held constant (detached).
-    """
-    shifted = x - x.max(axis, keepdims=True).detach()
-    exponentials = shifted.exp()
-    return exponentials / exponentials.sum(axis, keepdims=True)
-
-
-@composite
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``x - log(sum(exp(x)))`` along ``axis``, stable for logits of 1000 and more."""
-    shifted = x - x.max(axis, keepdims=True).detach()
-    return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
 
 @composite
