@@ -491,8 +491,14 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of the given shape filled with ``fill_value``."""
-    return Tensor(np.full(_shape_from((shape,), "full"), fill_value, _float_dtype(dtype)), requires_grad)
+    """A tensor of the given shape filled with ``fill_value``.
+
+    Without ``dtype``, the value's kind decides, as in numpy and PyTorch: a Python
+    float gives the default float dtype, an int int64, a bool bool.
+    """
+    if dtype is None:
+        dtype = _as_array(fill_value).dtype
+    return Tensor(np.full(_shape_from((shape,), "full"), fill_value, dtype), requires_grad)
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -528,14 +534,22 @@ def arange(
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution (seed with :func:`manual_seed`)."""
-    values = random.generator().standard_normal(_shape_from(shape, "randn"))
-    return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
+    dtype = _sample_dtype(dtype, "randn")
+    return Tensor(random.generator().standard_normal(_shape_from(shape, "randn")), requires_grad, dtype)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1) (seed with :func:`manual_seed`)."""
-    values = random.generator().random(_shape_from(shape, "rand"))
-    return Tensor(values, requires_grad, dtype=_float_dtype(dtype))
+    dtype = _sample_dtype(dtype, "rand")
+    return Tensor(random.generator().random(_shape_from(shape, "rand")), requires_grad, dtype)
+
+
+def _sample_dtype(dtype: Any, caller: str) -> np.dtype:
+    """The float dtype of random samples; an integer one would silently truncate them to 0s."""
+    dtype = _float_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{caller}: samples need a floating-point dtype such as np.float32, got {dtype}")
+    return dtype
 
 
 from minigrad import composite, engine, ops, random  # noqa: E402

@@ -289,6 +289,23 @@ def test_random_factories(factory):
     assert t.requires_grad
 
 
+@pytest.mark.parametrize("factory", [mg.randn, mg.rand])
+def test_random_factories_refuse_a_dtype_that_would_truncate_the_samples(factory):
+    with pytest.raises(TypeError, match=rf"{factory.__name__}: samples need a floating-point dtype"):
+        factory(3, dtype=np.int64)
+
+
+def test_full_takes_the_fill_values_kind_as_numpy_and_pytorch_do():
+    assert mg.full((2, 3), 1.5).dtype == np.float32
+    assert mg.full((2,), 7).dtype == np.int64 and mg.full(2, 7).data.tolist() == [7, 7]
+    assert mg.full((2,), True).dtype == np.bool_
+    assert mg.full((2,), 7, dtype=np.float64).dtype == np.float64
+    assert mg.full((2,), np.float64(0.5)).dtype == np.float64  # numpy data keeps its dtype
+    assert mg.full((2,), 0.5, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        mg.full((2,), 7, requires_grad=True)
+
+
 def test_rand_is_in_the_unit_interval():
     mg.manual_seed(0)
     values = mg.rand(1000).data
