@@ -43,7 +43,8 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     x = ops._tensor(x)
     axes = ops.normalize_axes(axis, x.ndim, "var")
     deviation = x - mean(x, axes, keepdims=True)
-    return (deviation**2).sum(axes, keepdims) / (_count(x.shape, axes) - ddof)
+    # Never a negative count: with ddof >= n the variance is inf (or nan), as in numpy and PyTorch.
+    return (deviation**2).sum(axes, keepdims) / max(_count(x.shape, axes) - ddof, 0)
 
 
 @composite
@@ -73,8 +74,7 @@ def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """
     x = ops._tensor(x)
     axes = ops.normalize_axes(axis, x.ndim, "min")
-    if x.size == 0:
-        raise ValueError("min: the tensor is empty, so it has no minimum")
+    ops.check_not_empty(x, axes, "min")
     if x.dtype.kind != "f":
         return Tensor._wrap(x.data.min(axis=axes, keepdims=keepdims))
     return -ops.max(-x, axes, keepdims)
@@ -153,6 +153,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     change when a constant is subtracted, so that maximum is held constant (detached).
     """
     x = ops._tensor(x)
+    ops.normalize_axes(axis, x.ndim, "softmax")  # so that a bad axis is an error naming softmax
     shifted = x - x.max(axis, keepdims=True).detach()
     exponentials = shifted.exp()
     return exponentials / exponentials.sum(axis, keepdims=True)
@@ -162,5 +163,6 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``axis``, stable for logits of 1000 and more."""
     x = ops._tensor(x)
+    ops.normalize_axes(axis, x.ndim, "log_softmax")  # so that a bad axis is an error naming log_softmax
     shifted = x - x.max(axis, keepdims=True).detach()
     return shifted - shifted.exp().sum(axis, keepdims=True).log()

@@ -77,7 +77,8 @@ def as_tensors(values: Sequence[Any]) -> list[Tensor]:
     Scalars take the dtype of a tensor among them, and integer tensors that meet a
     float tensor take its dtype: numpy would turn float32 with int64 into float64.
     Float tensors of two precisions meet in the wider one, as in numpy and PyTorch,
-    through a recorded cast (see :func:`_to_one_dtype`).
+    through a recorded cast (see :func:`_to_one_dtype`); but a 0-d tensor does not
+    widen one with dimensions, as in PyTorch.
     """
     like = None
     for value in values:
@@ -111,15 +112,20 @@ def _tensor(x: Any) -> Tensor:
 def _to_one_dtype(tensors: list[Tensor]) -> list[Tensor]:
     """Operands of mixed dtypes, converted to the widest float dtype among them, if any.
 
-    The conversion of a tensor that requires grad is a recorded ``cast``, drawn like
+    Only tensors with dimensions count when there are some, as in PyTorch: a 0-d
+    float64 tensor (``mg.tensor(np.float64(0.5))``) meeting float32 activations takes
+    their dtype, rather than turning them and everything after them into float64. The
+    conversion of a tensor that requires grad is a recorded ``cast``, drawn like
     any op: its rule hands the gradient back in the tensor's own dtype, so a float32
     parameter used with a float64 tensor still gets a float32 ``.grad``, as in PyTorch.
     Integer and boolean operands with no float among them are left to numpy.
     """
-    float_dtypes = [tensor.data.dtype for tensor in tensors if tensor.data.dtype.kind == "f"]
-    if not float_dtypes:
+    floats = [tensor.data for tensor in tensors if tensor.data.dtype.kind == "f"]
+    if not floats:
         return tensors
-    float_dtype = np.result_type(*float_dtypes)
+    float_dtype = np.result_type(
+        *[array.dtype for array in floats if array.ndim] or [array.dtype for array in floats]
+    )
     return [tensor if tensor.data.dtype == float_dtype else astype(tensor, float_dtype) for tensor in tensors]
 
 
@@ -330,12 +336,9 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
 def _arg_extreme(find: Callable, name: str, x: Any, axis: int | None, keepdims: bool) -> Tensor:
     x = _tensor(x)
-    if axis is not None:
-        if not isinstance(axis, numbers.Integral):
-            raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
-        (axis,) = normalize_axes(axis, x.ndim, name)
-    if x.size == 0 and (axis is None or x.shape[axis] == 0):
-        raise ValueError(f"{name}: the tensor is empty along the axis, so there is no index to give")
+    if axis is not None and not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+    check_not_empty(x, normalize_axes(axis, x.ndim, name), name)
     return Tensor._wrap(find(x.data, axis=axis, keepdims=keepdims))
 
 
@@ -366,9 +369,23 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The largest value over ``axis`` (values only, as numpy's max)."""
     x = _tensor(x)
-    if x.size == 0:
-        raise ValueError("max: the tensor is empty, so it has no maximum")
-    return Max.apply(x, axes=normalize_axes(axis, x.ndim, "max"), keepdims=keepdims)
+    axes = normalize_axes(axis, x.ndim, "max")
+    check_not_empty(x, axes, "max")
+    return Max.apply(x, axes=axes, keepdims=keepdims)
+
+
+def check_not_empty(x: Tensor, axes: tuple[int, ...], op_name: str) -> None:
+    """A ValueError if a reduction with no value for nothing (max, min, argmax) would reduce an empty axis.
+
+    An empty tensor reduced over axes that are not empty (a batch of 0 rows, reduced
+    over its columns) is fine: its result is empty too, as in numpy.
+    """
+    for axis in axes:
+        if x.shape[axis] == 0:
+            raise ValueError(
+                f"{op_name}: axis {axis} of a tensor of shape {x.shape} is empty, so there is "
+                f"no {op_name} to take along it"
+            )
 
 
 def broadcast_to(x: Any, shape: Iterable[int]) -> Tensor:
@@ -467,6 +484,8 @@ def _plain_index(index: Any) -> Any:
         return tuple(_plain_index(part) for part in index)
     if isinstance(index, Tensor):
         return index.data.copy()
+    if isinstance(index, list) and not index:  # numpy would make it a float array, which cannot index
+        return np.array(index, dtype=np.intp)
     if isinstance(index, (list, np.ndarray)):
         return np.array(index)
     return index

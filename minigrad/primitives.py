@@ -124,8 +124,13 @@ class Pow(Op):
             # For a constant square (batch norm's variance) the slope b * a**(b - 1) is
             # a * 2: a ** 1 would be a full-size copy of a, and multiplying by it a
             # third full-size pass.
-            squaring = not needs_b and b.ndim == 0 and b.item() == 2
-            slope = a * b if squaring else _zero_where(_array(b) == 0, lambda: b * a ** (b - 1))
+            constant_exponent = b.item() if not needs_b and b.ndim == 0 else None
+            if constant_exponent == 2:
+                slope = a * b
+            elif constant_exponent == 0:  # the 0, itself: no higher derivative forms 0 * inf at a = 0
+                slope = b
+            else:
+                slope = _zero_where(_array(b) == 0, lambda: b * a ** (b - 1))
             grad_a = grad * slope
         if needs_b:  # log(a) is nan for a < 0: only when b needs it
             # a ** b again rather than out: b rarely needs a gradient, and keeping out

@@ -266,6 +266,32 @@ def test_joins_and_flatten_with_a_bad_axis(call):
         call()
 
 
+@pytest.mark.parametrize(
+    ("call", "parts"),
+    [
+        (lambda: F.softmax(leaf(2, 3), axis=2), ["softmax: axis 2 is out of range"]),
+        (lambda: F.log_softmax(leaf(2, 3), axis=-3), ["log_softmax: axis -3 is out of range"]),
+        (lambda: F.linear(leaf(2, 3), leaf(4, 5)), ["linear:", "(2, 3)", "(4, 5)"]),
+        (
+            lambda: F.linear(leaf(2, 3), leaf(4, 3), leaf(5)),
+            ["linear: the bias must have shape (4,)", "(5,)"],
+        ),
+        (lambda: F.layer_norm(leaf(2, 3), 3, weight=leaf(4)), ["layer_norm: weight", "(3,)", "(4,)"]),
+        (lambda: F.layer_norm(leaf(2, 3), 3, bias=leaf(1, 3)), ["layer_norm: bias", "(1, 3)"]),
+    ],
+)
+def test_nn_functions_name_themselves_in_their_errors_not_a_primitive_inside(call, parts):
+    with pytest.raises(ValueError) as error_info:
+        call()
+    assert_names_all(error_info, *parts)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_along_an_empty_axis_name_it(name):
+    with pytest.raises(ValueError, match=rf"{name}: axis 0 of a tensor of shape \(0, 3\) is empty"):
+        getattr(mg.zeros(0, 3), name)(axis=0)
+
+
 def test_concatenate_shapes_that_differ_off_the_axis():
     with pytest.raises(ValueError) as error_info:
         mg.concatenate([leaf(2, 3), leaf(3, 2)])

@@ -352,6 +352,23 @@ def test_reduction_functions_match_methods(function):
     np.testing.assert_array_equal(function(t, 1).data, getattr(t, function.__name__)(1).data)
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_of_an_empty_batch_are_empty_as_in_numpy(name):
+    x = mg.tensor(np.zeros((0, 3)), requires_grad=True)
+    out = getattr(x, name)(axis=1)
+    assert out.shape == (0,) == getattr(np.zeros((0, 3)), name)(axis=1).shape
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_var_and_std_with_ddof_at_least_n_are_inf_or_nan_as_in_numpy():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert x.var(ddof=2).item() == np.inf and x.var(ddof=3).item() == np.inf
+        assert x.std(ddof=3).item() == np.inf
+        assert np.all(np.isnan(mg.tensor(np.zeros((2, 0))).var(axis=1, ddof=1).data))
+
+
 def test_sum_gradient_is_ones():
     x = mg.tensor(random_array(2, 3), requires_grad=True)
     x.sum(axis=1).sum().backward()
@@ -478,6 +495,14 @@ def test_shape_ops_on_a_0d_tensor():
     assert x.flatten().shape == (1,)
     assert x.reshape(1, 1).shape == (1, 1)
     assert_gradcheck(lambda t: t.reshape(1, 1, 1).broadcast_to((2, 1, 3)), random_array())
+
+
+def test_indexing_with_an_empty_list_gives_an_empty_tensor():
+    x = mg.tensor(random_array(3, 2), requires_grad=True)
+    out = x[[]]
+    assert out.shape == (0, 2)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((3, 2)))
 
 
 def test_squeeze_of_an_axis_longer_than_one_is_an_error_naming_it():
@@ -685,6 +710,18 @@ def test_astype_converts_and_sends_gradients_back_in_the_input_dtype():
     )
 
 
+def test_a_0d_float64_tensor_does_not_widen_float32_tensors_as_in_pytorch():
+    x = mg.ones(3, requires_grad=True)
+    scale = mg.tensor(np.float64(0.5), requires_grad=True)
+    out = x * scale
+    assert out.dtype == np.float32 and (x * np.array(0.5)).dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    assert scale.grad.item() == 3.0
+    assert (mg.tensor(np.float32(2.0)) * scale).dtype == np.float64  # all 0-d: the wider one
+    assert (mg.tensor([1, 2]) * scale).dtype == np.float64  # integers take the float's dtype
+
+
 def test_a_float32_tensor_meets_a_float64_one_through_a_recorded_cast():
     # As in PyTorch: the result is float64, and each leaf's gradient has its own dtype.
     x = mg.tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
@@ -747,6 +784,18 @@ def test_pow_gradients_are_zero_where_the_formula_is_zero_times_infinity():
     np.testing.assert_allclose(x.grad.data, [0.0, 1.0])
     # Elsewhere the rule is the formula: a tensor exponent, gradchecked away from 0.
     assert_gradcheck(lambda a, b: a**b, random_array(3) ** 2 + 0.5, random_array(3, seed=1))
+
+
+def test_higher_derivatives_of_a_constant_power_0_at_0_are_0():
+    # The 0th term of a polynomial: x**0 is 1 for every x, so every derivative is 0, as in PyTorch.
+    x = mg.tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (first,) = mg.grad((x**0).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(first.data, [0.0, 0.0])
+    polynomial = lambda t: (1.5 * t**0 + 2.0 * t**1 + 3.0 * t**2).sum()  # noqa: E731
+    (slope,) = mg.grad(polynomial(x), x, create_graph=True)
+    (curvature,) = mg.grad(slope.sum(), x)
+    np.testing.assert_array_equal(slope.data, [2.0, 14.0])
+    np.testing.assert_array_equal(curvature.data, [6.0, 6.0])
 
 
 def test_std_of_equal_values_has_a_zero_gradient():
@@ -836,7 +885,7 @@ def test_min_argmin_and_minimum_of_integers_and_bools_match_numpy(dtype):
 def test_argmax_and_argmin_take_one_axis():
     with pytest.raises(TypeError, match=r"argmax: axis must be an int or None, got \(0, 1\)"):
         mg.zeros(2, 3).argmax(axis=(0, 1))
-    with pytest.raises(ValueError, match="argmin: the tensor is empty along the axis"):
+    with pytest.raises(ValueError, match=r"argmin: axis 0 of a tensor of shape \(0,\) is empty"):
         mg.zeros(0).argmin()
     assert mg.zeros(0, 3).argmax(axis=1).shape == (0,)  # as numpy: nothing to reduce, no error
 

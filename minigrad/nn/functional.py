@@ -39,6 +39,15 @@ __all__ = [
 @composite
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``; weight has shape (out_features, in_features)."""
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: an input of shape {x.shape} needs a weight of shape (out_features, "
+            f"{x.shape[-1] if x.ndim else 'in_features'}), got {weight.shape}"
+        )
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(
+            f"linear: the bias must have shape ({weight.shape[0]},) for a weight of shape {weight.shape}, got {bias.shape}"
+        )
     y = x @ weight.T
     return y if bias is None else y + bias
 
@@ -264,6 +273,11 @@ def layer_norm(
             f"layer_norm: the input's last axes {x.shape[x.ndim - count :]} must equal "
             f"normalized_shape {normalized_shape} (input shape {x.shape})"
         )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != normalized_shape:
+            raise ValueError(
+                f"layer_norm: {name} must have normalized_shape {normalized_shape}, got {value.shape}"
+            )
     axes = tuple(range(x.ndim - count, x.ndim))
     centered = x - x.mean(axes, keepdims=True)
     var = _variance_of_centered(centered, axes)
