@@ -354,6 +354,72 @@ def test_registering_a_name_that_is_already_an_attribute_is_an_error():
     assert list(layer.state_dict()) == ["weight", "bias"] and layer.in_features == 3
 
 
+@pytest.mark.parametrize("name", ["", "a.b"])
+@pytest.mark.parametrize("method", ["add_module", "register_buffer", "register_parameter"])
+def test_registering_an_empty_or_dotted_name_is_an_error(method, name):
+    # A dotted name would make its state dict key read as a path into a child module.
+    layer = nn.Linear(3, 2)
+    with pytest.raises(KeyError, match=f"Linear.{method}: the name must be non-empty and contain no '.'"):
+        getattr(layer, method)(name, None)
+    with pytest.raises(TypeError, match=f"Linear.{method}: the name must be a str, got int"):
+        getattr(layer, method)(1, None)
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+def test_add_module_registers_a_child_under_a_run_time_name():
+    model = nn.Sequential(nn.Linear(3, 4))
+    model.add_module("head", nn.Linear(4, 2))
+    model.register_module("act", nn.ReLU())
+    assert [name for name, _ in model.named_children()] == ["0", "head", "act"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "head.weight", "head.bias"]
+    assert model.head.weight.name == "head.weight" and model.act._scope_label == "act: ReLU"
+    assert model(mg.randn(5, 3)).shape == (5, 2)
+    with pytest.raises(KeyError, match="Sequential.add_module: attribute 'forward' already exists"):
+        model.add_module("forward", nn.ReLU())
+    with pytest.raises(TypeError, match="cannot assign 'int' as child module 'x'"):
+        model.add_module("x", 3)
+
+
+def test_get_submodule_follows_a_path():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)))
+    assert model.get_submodule("") is model
+    assert model.get_submodule("1.1") is model[1][1]
+    with pytest.raises(AttributeError, match="get_submodule: Sequential has no child module '2'"):
+        model.get_submodule("1.2")
+
+
+def test_apply_visits_children_first_then_the_module():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Tanh()))
+    visited = []
+    assert model.apply(lambda module: visited.append(type(module).__name__)) is model
+    assert visited == ["Linear", "ReLU", "Tanh", "Sequential", "Sequential"]  # as PyTorch 2.13
+    model.apply(lambda module: nn.init.zeros_(module.bias) if isinstance(module, nn.Linear) else None)
+    assert not model[0].bias.data.any()
+
+
+def test_requires_grad_false_freezes_the_parameters():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert model[0].requires_grad_(False) is model[0]
+    model(mg.randn(5, 3)).sum().backward()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    assert model[2].weight.grad is not None
+    model.requires_grad_()
+    assert all(parameter.requires_grad for parameter in model.parameters())
+
+
+def test_double_and_float_convert_parameters_buffers_and_grads_in_place():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    weight = model[0].weight
+    model(mg.randn(5, 3)).sum().backward()
+    assert model.double() is model
+    assert model[0].weight is weight and weight.dtype == np.float64 and weight.grad.dtype == np.float64
+    assert model[1].running_var.dtype == np.float64 and model[1].num_batches_tracked.dtype == np.int64
+    x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda t: model(t).sum(), [x])
+    model.float()
+    assert all(tensor.dtype == np.float32 for tensor in model.parameters())
+
+
 # ---- repr ------------------------------------------------------------------------------------
 
 
@@ -426,6 +492,20 @@ def test_sequential_slice_keeps_the_original_names():
     model = make_model()
     assert list(model[1:].state_dict()) == PYTORCH_KEYS[2:]
     assert model[1].weight.name == "1.weight"  # slicing must not rename the model's parameters
+
+
+def test_extend_and_insert_renumber_as_in_pytorch():
+    model = nn.Sequential(nn.ReLU())
+    model.insert(0, nn.Linear(3, 3))
+    model.extend([nn.Tanh(), nn.Linear(3, 1)])
+    assert [type(module).__name__ for module in model] == ["Linear", "ReLU", "Tanh", "Linear"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    assert model[3]._scope_label == "3: Linear" and model(mg.randn(2, 3)).shape == (2, 1)
+    layers = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    layers.insert(-1, nn.Sigmoid())
+    assert [type(module).__name__ for module in layers] == ["ReLU", "Sigmoid", "Tanh"]
+    with pytest.raises(TypeError, match="ModuleList: 3 is not a Module"):
+        layers.insert(0, 3)
 
 
 def test_sequential_runs_its_modules_in_order():

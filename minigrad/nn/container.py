@@ -25,6 +25,21 @@ class ModuleList(Module):
         setattr(self, str(len(self._modules)), module)
         return self
 
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index``; the modules after it are renumbered."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: {module!r} is not a Module")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(modules)
+
     def __len__(self) -> int:
         return len(self._modules)
 

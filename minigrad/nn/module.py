@@ -11,7 +11,7 @@ so a graph drawing can box the ops of each layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -72,7 +72,6 @@ class Module:
             self._register(self._parameters, name, value)
         elif isinstance(value, Module):
             self._register(self._modules, name, value)
-            object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
         elif name in self._modules:
             self._check_assignable(name, value, "child module", Module)
             self._register(self._modules, name, value)
@@ -100,6 +99,14 @@ class Module:
         self._check_assignable(name, parameter, "parameter", Parameter)
         self._register(self._parameters, name, parameter)
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under a name known only at run time (``setattr`` otherwise)."""
+        self._check_new_name("add_module", name, self._modules)
+        self._check_assignable(name, module, "child module", Module)
+        self._register(self._modules, name, module)
+
+    register_module = add_module
+
     def _register(self, registry: dict[str, Any], name: str, value: Any) -> None:
         """Put ``value`` in ``registry`` and set the attribute; no other registry keeps the name.
 
@@ -111,11 +118,24 @@ class Module:
                 other.pop(name, None)
         registry[name] = value
         object.__setattr__(self, name, value)
+        if isinstance(value, Module):  # its calls are drawn in a box with this title
+            object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
         if isinstance(value, (Parameter, Module)):
             self._name_parameters()
 
     def _check_new_name(self, method: str, name: str, registry: dict[str, Any]) -> None:
-        """Refuse to register a name that is already an attribute of another kind (as PyTorch does)."""
+        """Refuse a name that is not one (empty, dotted) or is an attribute of another kind, as PyTorch does.
+
+        A dot would make the name's state dict key read as a path into a child module.
+        """
+        if not isinstance(name, str):
+            raise TypeError(
+                f"{type(self).__name__}.{method}: the name must be a str, got {type(name).__name__}"
+            )
+        if not name or "." in name:
+            raise KeyError(
+                f"{type(self).__name__}.{method}: the name must be non-empty and contain no '.', got {name!r}"
+            )
         if hasattr(self, name) and name not in registry:
             raise KeyError(
                 f"{type(self).__name__}.{method}: attribute {name!r} already exists; "
@@ -183,6 +203,33 @@ class Module:
         for _, child in self.named_children():
             yield child
 
+    def get_submodule(self, target: str) -> Module:
+        """The module at the path ``target`` (``"0"``, ``"encoder.1"``); ``""`` is this module."""
+        module = self
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(
+                    f"get_submodule: {type(module).__name__} has no child module {name!r} (in {target!r})"
+                )
+            module = child
+        return module
+
+    def apply(self, function: Callable[[Module], Any]) -> Module:
+        """Call ``function`` on every submodule and then on this one; returns this module.
+
+        The usual use is custom initialization::
+
+            def init_weights(module):
+                if isinstance(module, nn.Linear):
+                    nn.init.zeros_(module.bias)
+            model.apply(init_weights)
+        """
+        for child in self.children():
+            child.apply(function)
+        function(self)
+        return self
+
     def _named_members(self, registry_name: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
         modules = self.named_modules() if recurse else iter([("", self)])
@@ -220,6 +267,32 @@ class Module:
     def eval(self) -> Module:
         """Set evaluation mode: batch norm uses its running statistics, dropout is off."""
         return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` of every parameter: ``False`` freezes them (backward skips them)."""
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
+
+    def double(self) -> Module:
+        """Convert every floating-point parameter and buffer (and gradient) to float64, in place.
+
+        Parameters stay the same objects, so an optimizer made before still updates
+        them; ``mg.gradcheck`` on a whole model needs this. Returns this module.
+        """
+        return self._convert_floats(np.float64)
+
+    def float(self) -> Module:
+        """Convert every floating-point parameter and buffer (and gradient) to float32, in place."""
+        return self._convert_floats(np.float32)
+
+    def _convert_floats(self, dtype: type) -> Module:
+        for tensor in [*self.parameters(), *self.buffers()]:
+            if tensor.dtype.kind == "f":
+                tensor.data = tensor.data.astype(dtype)
+                if tensor.grad is not None:
+                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype))
+        return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all parameters (to None, or to zeros)."""
