@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
 import numbers
 import re
 import weakref
@@ -90,6 +91,8 @@ class _GradMode:
 
     def __call__(self, function: Callable) -> Callable:
         mode = self.mode
+        if inspect.isgeneratorfunction(function):
+            return _generator_in_mode(function, mode)
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -101,6 +104,38 @@ class _GradMode:
                 _state.grad_enabled = previous
 
         return wrapper
+
+
+def _generator_in_mode(function: Callable, mode: bool) -> Callable:
+    """A generator function whose body runs in ``mode`` each time it is resumed, as in PyTorch.
+
+    Calling a generator function runs none of its body, so setting the mode around
+    the call alone would leave every ``next()`` recording as the caller does. Values
+    sent in and exceptions thrown in are passed on to the body, as ``yield from`` would.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        generator = function(*args, **kwargs)
+        resume = functools.partial(generator.send, None)
+        while True:
+            with set_grad_enabled(mode):
+                try:
+                    item = resume()
+                except StopIteration as stop:
+                    return stop.value
+            try:
+                sent = yield item
+            except GeneratorExit:
+                with set_grad_enabled(mode):
+                    generator.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: the body may handle it
+                resume = functools.partial(generator.throw, error)
+            else:
+                resume = functools.partial(generator.send, sent)
+
+    return wrapper
 
 
 class no_grad(_GradMode):

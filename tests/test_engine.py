@@ -614,6 +614,44 @@ def test_no_grad_as_a_decorator():
     assert (x * 2).requires_grad
 
 
+def test_no_grad_on_a_generator_function_holds_for_every_resumption():
+    x = leaf([1.0, 2.0])
+
+    @mg.no_grad
+    def scaled(factors):
+        received = None
+        for factor in factors:
+            received = yield x * factor, received
+        return "done"
+
+    steps = scaled([1.0, 2.0, 3.0])
+    first, _ = next(steps)
+    assert mg.is_grad_enabled() and not first.requires_grad  # the caller records between steps
+    second, received = steps.send("hello")
+    assert received == "hello" and not second.requires_grad
+    assert [out.requires_grad for out, _ in scaled([1.0, 2.0])] == [False, False]
+
+    @mg.enable_grad()
+    def recording():
+        try:
+            yield (x * 2).requires_grad
+        except KeyError:
+            yield "handled in the body"
+        finally:
+            assert mg.is_grad_enabled()  # cleanup runs in the generator's mode too
+
+    with mg.no_grad():
+        assert list(recording()) == [True]
+        thrown_into = recording()
+        next(thrown_into)
+        assert thrown_into.throw(KeyError("k")) == "handled in the body"
+        thrown_into.close()
+        assert not mg.is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(iter(scaled([])))
+    assert stop.value.value == "done"
+
+
 def test_no_grad_restores_recording_after_an_exception():
     with pytest.raises(ZeroDivisionError), mg.no_grad():
         _ = 1 / 0
