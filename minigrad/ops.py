@@ -37,6 +37,7 @@ from minigrad.primitives import (
     Neg,
     Pow,
     Relu,
+    Remainder,
     Reshape,
     Sigmoid,
     Sqrt,
@@ -240,6 +241,22 @@ def div(a: Any, b: Any) -> Tensor:
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
         a, b = (Tensor._wrap(t.data.astype(get_default_dtype())) for t in (a, b))
     return _elementwise(Div, (a, b))
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """a // b, rounded toward minus infinity as in Python and numpy; broadcasting.
+
+    Never recorded: the result is constant between its jumps, so its gradient is 0
+    wherever there is one (PyTorch would raise at backward instead).
+    """
+    a, b = as_tensors((a, b))
+    broadcast_shapes("floor_divide", a.shape, b.shape)
+    return Tensor._wrap(np.floor_divide(a.data, b.data))
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """a % b, with the sign of b as in Python and numpy; broadcasting."""
+    return _elementwise(Remainder, (a, b))
 
 
 def pow(base: Any, exponent: Any) -> Tensor:

@@ -98,6 +98,22 @@ class Div(Op):
         return (grad / b if needs_a else None), (-grad * out / b if needs_b else None)
 
 
+class Remainder(Op):
+    """a % b, with the sign of b (Python's and numpy's).    d/da = 1,  d/db = -floor(a / b)
+
+    a % b = a - b * floor(a / b), and floor(a / b) is constant between its jumps.
+    """
+
+    reads = {0: (), 1: (0, 1)}
+
+    def forward(self, a, b):
+        return np.remainder(a, b)
+
+    def backward(self, grad, out, a, b):
+        needs_a, needs_b = self.needs_input_grad
+        return grad, (-grad * np.floor_divide(_array(a), _array(b)) if needs_b else None)
+
+
 # numpy's float power is 3 to 10 times slower than these functions, which give the
 # same powers exactly (or, for 0.5, more accurately); the forward of pow uses them.
 _POWERS = {2: np.square, 1: np.copy, 0.5: np.sqrt, -1: np.reciprocal}

@@ -271,6 +271,18 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
     def __pow__(self, exponent: Any) -> Tensor:
         return ops.pow(self, exponent)
 

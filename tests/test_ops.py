@@ -76,6 +76,7 @@ BINARY = {
     "pow": (lambda a, b: a**b, np.power, True),
     "maximum": (mg.maximum, np.maximum, False),
     "minimum": (mg.minimum, np.minimum, False),
+    "remainder": (lambda a, b: a % b, np.remainder, False),
 }
 
 BROADCAST_SHAPES = [
@@ -127,6 +128,8 @@ def test_binary_gradcheck(name, shapes):
         lambda x: np.float64(1.5) ** x,
         lambda x: mg.maximum(x, 1.0),
         lambda x: mg.maximum(1.0, x),
+        lambda x: x % 0.3,
+        lambda x: 7.5 % x,
     ],
 )
 def test_python_scalar_operand_gradcheck(function):
@@ -163,6 +166,24 @@ def test_pow_of_negative_base_with_constant_exponent_has_a_finite_gradient():
     x = mg.tensor(np.array([-2.0, 3.0]), requires_grad=True)
     (x**2).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [-4.0, 6.0])
+
+
+def test_remainder_has_the_divisors_sign_and_floor_division_is_never_recorded():
+    a = mg.tensor([5.5, -3.5, 7.0], requires_grad=True, dtype=np.float64)
+    b = mg.tensor([2.0, 2.0, -2.0], requires_grad=True, dtype=np.float64)
+    out = a % b
+    np.testing.assert_array_equal(out.data, [1.5, 0.5, -1.0])  # Python's 5.5 % 2, -3.5 % 2, 7.0 % -2
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.data, [-2.0, 2.0, 4.0])  # -floor(a / b)
+    quotient = a // b
+    np.testing.assert_array_equal(quotient.data, [2.0, -2.0, -4.0])
+    assert not quotient.requires_grad and quotient.op is None
+    integers = mg.tensor([5, -3])
+    assert (integers // 2).data.tolist() == [2, -2] and (integers % 2).data.tolist() == [1, 1]
+    assert (7 // integers).data.tolist() == [1, -3] and (integers % 2).dtype == np.int64
+    with pytest.raises(ValueError, match=r"floor_divide: shapes \(3,\) and \(2,\) do not broadcast"):
+        a // mg.ones(2)
 
 
 # ---- ties ---------------------------------------------------------------------------------
