@@ -605,6 +605,11 @@ def test_activation_modules_equal_their_functions(module, function):
     np.testing.assert_array_equal(module(x).data, function(x).data)
 
 
+def test_identity_returns_its_input_and_ignores_arguments_as_pytorch_does():
+    x = mg.randn(2, 3)
+    assert nn.Identity()(x) is x and nn.Identity(54, unused_argument=0.1)(x) is x
+
+
 def test_dropout_module_in_eval_is_the_identity():
     x = random_array(20, 10)
     layer = nn.Dropout(0.5).eval()

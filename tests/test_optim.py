@@ -209,6 +209,31 @@ def test_parameters_without_a_gradient_are_skipped():
     assert int(opt.state[used]["step"]) == 3
 
 
+@pytest.mark.parametrize(
+    ("grad", "message"),
+    [
+        (mg.tensor(np.arange(3.0)), r"has shape \(3,\) and dtype float64"),  # would broadcast over (2, 3)
+        (mg.zeros(2, 3, dtype=np.float32), r"has shape \(2, 3\) and dtype float32"),
+        (np.zeros((2, 3)), "is a ndarray, not a Tensor"),
+    ],
+    ids=["shape", "dtype", "array"],
+)
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam])
+def test_a_grad_set_by_hand_that_does_not_fit_is_an_error_before_any_update(cls, grad, message):
+    fine = mg.tensor(np.ones(2), requires_grad=True)
+    param = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    opt = cls([fine, param], lr=0.1, momentum=0.9) if cls is optim.SGD else cls([fine, param], lr=0.1)
+    fine.grad, param.grad = mg.tensor(np.ones(2)), grad
+    with pytest.raises(
+        (ValueError, TypeError), match=rf"{cls.__name__}.step: the .grad of param_groups\[0\] parameter 1"
+    ):
+        opt.step()
+    with pytest.raises((ValueError, TypeError), match=message):
+        opt.step()
+    np.testing.assert_array_equal(fine.data, np.ones(2))  # nothing was updated
+    assert not opt.state
+
+
 def test_adam_counts_steps_per_parameter():
     first, second = mg.tensor([1.0], requires_grad=True), mg.tensor([1.0], requires_grad=True)
     opt = optim.Adam([first, second], lr=0.1)

@@ -148,11 +148,35 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_grads()
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is not None:
                     self._update(param, group)
         return loss
+
+    def _check_grads(self) -> None:
+        """Refuse, before any update, a ``.grad`` set by hand that does not fit its parameter.
+
+        numpy would broadcast one of another shape into the update, and one of another
+        dtype would change the dtype of the optimizer's state, without a word.
+        """
+        name = type(self).__name__
+        for group_index, group in enumerate(self.param_groups):
+            for index, param in enumerate(group["params"]):
+                grad = param.grad
+                if grad is None:
+                    continue
+                where = f"param_groups[{group_index}] parameter {index} (shape {param.shape}, {param.dtype})"
+                if not isinstance(grad, Tensor):
+                    raise TypeError(
+                        f"{name}.step: the .grad of {where} is a {type(grad).__name__}, not a Tensor"
+                    )
+                if grad.shape != param.shape or grad.dtype != param.dtype:
+                    raise ValueError(
+                        f"{name}.step: the .grad of {where} has shape {grad.shape} and dtype "
+                        f"{grad.dtype}; it must match the parameter's. Nothing was updated"
+                    )
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
         """One step of the algorithm for one parameter with a gradient (subclasses define it).
