@@ -540,6 +540,65 @@ def test_linear_init_is_reproducible_with_manual_seed():
     assert not np.array_equal(first.weight.data, nn.Linear(4, 3).weight.data)
 
 
+# ---- nn.init --------------------------------------------------------------------------------
+
+
+def test_calculate_gain_gives_pytorchs_gains():
+    gains = {
+        ("linear", None): 1.0,
+        ("sigmoid", None): 1.0,
+        ("tanh", None): 5 / 3,
+        ("relu", None): math.sqrt(2),
+    }
+    gains |= {
+        ("selu", None): 0.75,
+        ("leaky_relu", None): math.sqrt(2 / (1 + 0.01**2)),
+        ("leaky_relu", 0.2): math.sqrt(2 / 1.04),
+    }
+    for (nonlinearity, param), gain in gains.items():
+        assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(gain, rel=1e-15)
+    with pytest.raises(ValueError, match="calculate_gain: unknown nonlinearity 'gelu'"):
+        nn.init.calculate_gain("gelu")
+
+
+# (function, keyword arguments, expected std) for a weight of shape (out, in, k) = (300, 200, 3):
+# fan_in = 200 * 3, fan_out = 300 * 3, and a uniform on [-b, b] has std b / sqrt(3).
+INITIALIZERS = {
+    "kaiming_uniform_ fan_out relu": (
+        nn.init.kaiming_uniform_,
+        {"mode": "fan_out", "nonlinearity": "relu"},
+        math.sqrt(2 / 900),
+    ),
+    "kaiming_uniform_ slope": (nn.init.kaiming_uniform_, {"a": math.sqrt(5)}, 1 / math.sqrt(3 * 600)),
+    "kaiming_normal_": (nn.init.kaiming_normal_, {}, math.sqrt(2 / 600)),
+    "kaiming_normal_ tanh": (nn.init.kaiming_normal_, {"nonlinearity": "tanh"}, (5 / 3) / math.sqrt(600)),
+    "xavier_uniform_": (nn.init.xavier_uniform_, {"gain": 2.0}, 2 * math.sqrt(2 / 1500)),
+    "xavier_normal_": (nn.init.xavier_normal_, {}, math.sqrt(2 / 1500)),
+}
+
+
+@pytest.mark.parametrize("name", INITIALIZERS)
+def test_initializers_have_pytorchs_spread(name):
+    function, options, std = INITIALIZERS[name]
+    mg.manual_seed(0)
+    weight = mg.zeros(300, 200, 3)
+    assert function(weight, **options) is weight
+    assert abs(weight.data.std() - std) < 0.01 * std and abs(weight.data.mean()) < 0.01 * std
+    if "uniform" in name:  # on [-sqrt(3) std, sqrt(3) std]
+        assert np.abs(weight.data).max() <= math.sqrt(3) * std * (1 + 1e-6)
+
+
+def test_initializers_check_their_arguments():
+    with pytest.raises(ValueError, match="kaiming_normal_: mode must be 'fan_in' or 'fan_out', got 'fan'"):
+        nn.init.kaiming_normal_(mg.zeros(3, 4), mode="fan")
+    with pytest.raises(
+        ValueError, match=r"xavier_uniform_: needs a weight of at least 2 dimensions, got shape \(4,\)"
+    ):
+        nn.init.xavier_uniform_(mg.zeros(4))
+    with pytest.warns(UserWarning, match="xavier_normal_: initializing zero-element tensors is a no-op"):
+        nn.init.xavier_normal_(mg.zeros(0, 4))
+
+
 def test_modules_use_float32_by_default():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LayerNorm(4))
     assert all(
