@@ -88,25 +88,27 @@ def _has_elements(tensor: Tensor, caller: str) -> bool:
     return True
 
 
-def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, caller: str) -> float:
-    """gain / sqrt(fan), the fan being fan_in (keeps the forward pass's variance) or fan_out (the backward's)."""
+def _kaiming_fan(tensor: Tensor, mode: str, caller: str) -> int:
+    """fan_in (keeps the variance of the forward pass) or fan_out (that of the backward pass)."""
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{caller}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fans = _fans(tensor, caller)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fans[0] if mode == "fan_in" else fans[1])
+    return fans[0] if mode == "fan_in" else fans[1]
 
 
 def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
-    """He initialization (He et al., 2015): uniform on [-bound, bound], bound = sqrt(3) * gain / sqrt(fan).
+    """He initialization (He et al., 2015): uniform on [-bound, bound], bound = gain * sqrt(3 / fan).
 
-    With the defaults the gain is leaky ReLU's of slope ``a``, ``sqrt(2 / (1 + a**2))``.
-    PyTorch's Linear uses ``a = sqrt(5)``, which makes the bound ``1 / sqrt(fan_in)``.
+    That is a standard deviation of gain / sqrt(fan). With the defaults the gain is
+    leaky ReLU's of slope ``a``, ``sqrt(2 / (1 + a**2))``. PyTorch's Linear uses
+    ``a = sqrt(5)``, which makes the bound ``1 / sqrt(fan_in)``.
     """
     if not _has_elements(tensor, "kaiming_uniform_"):
         return tensor
-    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
+    fan = _kaiming_fan(tensor, mode, "kaiming_uniform_")
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound)
 
 
@@ -116,7 +118,8 @@ def kaiming_normal_(
     """He initialization from N(0, std**2), std = gain / sqrt(fan) (see :func:`kaiming_uniform_`)."""
     if not _has_elements(tensor, "kaiming_normal_"):
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_kaiming_fan(tensor, mode, "kaiming_normal_"))
+    return normal_(tensor, 0.0, std)
 
 
 def _xavier_std(tensor: Tensor, gain: float, caller: str) -> float:
