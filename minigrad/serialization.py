@@ -10,8 +10,8 @@ Two layouts, told apart by the marker's value:
    them, so ``np.load`` shows the same names.
 2. Anything that nests dicts, lists and tuples, as an optimizer's state dict does, or
    a checkpoint such as ``{"model": ..., "optimizer": ..., "epoch": 3}``: the arrays
-   by number, and the nesting as JSON text, with the Python numbers in place. JSON
-   is read by a parser, so it cannot run code either.
+   by number, and the nesting as JSON text, with the Python numbers, strings and
+   Nones in place. JSON is read by a parser, so it cannot run code either.
 """
 
 from __future__ import annotations
@@ -28,16 +28,17 @@ from minigrad.tensor import Tensor
 _FORMAT_KEY = "__minigrad_state_dict__"
 _FLAT, _NESTED = 1, 2  # the marker's value: which layout the file has
 _NESTING_KEY = "__minigrad_nesting__"  # the JSON text of the nested layout, as bytes
-_NUMBERS = "arrays, tensors, Python numbers and bools"
+_VALUES = "arrays, tensors, Python numbers, bools, strings and None"
 
 
 def save(state_dict: dict[Any, Any], path: str | os.PathLike) -> None:
     """Write a state dict to ``path`` as an .npz file.
 
     ``state_dict`` maps names to arrays or Tensors (a model's), or nests dicts, lists
-    and tuples of numbers (an optimizer's, a scheduler's, or a checkpoint holding
-    several): dict keys are strings or ints; the numbers are arrays, Tensors, Python
-    numbers and bools. :func:`load` gives back the same nesting, with numpy arrays.
+    and tuples (an optimizer's, a scheduler's, or a checkpoint holding several): dict
+    keys are strings or ints; the values are arrays, Tensors, Python numbers, bools,
+    strings (a scheduler's ``mode="min"``) and None. :func:`load` gives back the same
+    nesting, with numpy arrays.
     The file is written exactly at ``path`` (no suffix is added), through a temporary
     file, so an interrupted save never leaves a half-written file behind.
     """
@@ -86,11 +87,12 @@ def load(path: str | os.PathLike) -> dict[Any, Any]:
 def _is_flat(state_dict: dict[Any, Any]) -> bool:
     """Names to arrays, as a model's state dict: written one array per name.
 
-    Python numbers, containers or int keys make it nested, so that they come back as
+    Python values, containers or int keys make it nested, so that they come back as
     they went in (a flat file gives back arrays only).
     """
     return all(isinstance(key, str) for key in state_dict) and not any(
-        isinstance(value, (dict, list, tuple, bool, int, float)) for value in state_dict.values()
+        value is None or isinstance(value, (dict, list, tuple, bool, int, float, str))
+        for value in state_dict.values()
     )
 
 
@@ -119,7 +121,9 @@ def _nesting(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
 
     ``{"dict": [[key, value], ...]}`` keeps int keys (JSON's own objects have string
     keys only) and the order; ``{"list": [...]}``, ``{"tuple": [...]}``; an array is
-    ``{"array": "<its name in the file>"}``; Python numbers and bools stand as they are.
+    ``{"array": "<its name in the file>"}``; Python numbers, bools, strings and None
+    stand as they are (a tagged value is always a JSON object, so a string is never
+    mistaken for one).
     """
     if isinstance(value, dict):
         pairs = []
@@ -133,14 +137,14 @@ def _nesting(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return {kind: [_nesting(item, f"{where}[{index}]", arrays) for index, item in enumerate(value)]}
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, np.generic):
         return value
     if isinstance(value, (Tensor, np.ndarray, np.generic)):
         name = str(len(arrays))
         arrays[name] = _numeric_array(value, where)
         return {"array": name}
     raise ValueError(
-        f"save: {where} holds a {type(value).__name__}; a state dict holds {_NUMBERS}, "
+        f"save: {where} holds a {type(value).__name__}; a state dict holds {_VALUES}, "
         f"in dicts, lists and tuples"
     )
 
@@ -178,7 +182,7 @@ def _read_state_dict(name: str) -> dict[Any, Any]:
 
 def _rebuild(nesting: Any, arrays: dict[str, np.ndarray]) -> Any:
     """The value that :func:`_nesting` wrote as ``nesting``; a ValueError if it is malformed."""
-    if isinstance(nesting, (bool, int, float)):
+    if nesting is None or isinstance(nesting, (bool, int, float, str)):
         return nesting
     if not (isinstance(nesting, dict) and len(nesting) == 1):
         raise ValueError(f"its nested layout has {nesting!r} where a tagged value belongs")

@@ -1,6 +1,7 @@
 """Tests of minigrad.optim.lr_scheduler: PyTorch's learning rates, epoch by epoch."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -97,8 +98,19 @@ def test_lambda_lr_with_one_function_serves_every_group():
             [0.1, 0.09000000000000001, 0.04050000000000001, 0.03645000000000001, 0.016402500000000004,
              0.014762250000000005],
         ),
+        (
+            # A milestone listed twice decays twice.
+            lambda opt: [lr_scheduler.MultiStepLR(opt, [2, 5, 5], gamma=0.5)],
+            [0.1, 0.1, 0.05, 0.05, 0.05, 0.0125, 0.0125, 0.0125],
+        ),
+        (
+            # A linear warm-up chained with a decay.
+            lambda opt: [lr_scheduler.LinearLR(opt, 0.25, total_iters=4), lr_scheduler.ExponentialLR(opt, 0.9)],
+            [0.025, 0.03937500000000001, 0.05062500000000001, 0.05923125000000001, 0.06561000000000002,
+             0.05904900000000002, 0.05314410000000002],
+        ),
     ],
-    ids=["cosine", "exponential", "chained"],
+    ids=["cosine", "exponential", "chained", "multistep", "warm-up"],
 )  # fmt: skip
 def test_rates_equal_pytorchs_exactly(make_schedulers, torch_rates):
     assert learning_rates(make_schedulers, epochs=len(torch_rates) - 1) == torch_rates
@@ -227,8 +239,18 @@ def test_resuming_with_last_epoch_keeps_the_restored_rate():
             [0.0729, 0.06561, 0.05904900000000001, 0.05314410000000001, 0.04782969000000001,
              0.04304672100000001, 0.03874204890000001],
         ),
+        (
+            # As StepLR, MultiStepLR decays again at a milestone on resuming.
+            lambda opt, last_epoch: lr_scheduler.MultiStepLR(opt, [3, 5], gamma=0.5, last_epoch=last_epoch),
+            [0.025, 0.025, 0.0125, 0.0125, 0.0125, 0.0125, 0.0125],
+        ),
+        (
+            lambda opt, last_epoch: lr_scheduler.LinearLR(opt, 0.2, 1.0, 5, last_epoch=last_epoch),
+            [0.06800000000000002, 0.08400000000000003, 0.10000000000000003, 0.10000000000000003,
+             0.10000000000000003, 0.10000000000000003, 0.10000000000000003],
+        ),
     ],
-    ids=["step", "exponential", "cosine", "lambda"],
+    ids=["step", "exponential", "cosine", "lambda", "multistep", "linear"],
 )  # fmt: skip
 def test_resuming_with_last_epoch_equals_pytorchs_rates_exactly(make_scheduler, torch_rates):
     # Printed by torch 2.13: three epochs, the optimizer's state loaded into a new
@@ -259,3 +281,78 @@ def test_lambda_lr_needs_one_function_per_group():
         ValueError, match="LambdaLR: got 1 lr_lambdas for an optimizer with 2 parameter groups"
     ):
         lr_scheduler.LambdaLR(make_optimizer(0.1, 0.2), [lambda epoch: 1.0])
+
+
+def test_linear_lr_checks_its_factors():
+    with pytest.raises(ValueError, match=r"LinearLR: start_factor must be in \(0, 1\], got 0"):
+        lr_scheduler.LinearLR(make_optimizer(0.1), start_factor=0)
+    with pytest.raises(ValueError, match=r"LinearLR: end_factor must be in \[0, 1\], got 1.5"):
+        lr_scheduler.LinearLR(make_optimizer(0.1), end_factor=1.5)
+
+
+# ---- ReduceLROnPlateau: steps on a metric --------------------------------------------------
+
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.96, 0.97, 0.89, 0.9, 0.9, 0.9, 0.9, 0.5, 0.6]
+
+
+def plateau_rates(scheduler, opt, metrics):
+    rates = []
+    for metric in metrics:
+        opt.step()
+        scheduler.step(metric)
+        rates.append(opt.param_groups[0]["lr"])
+    return rates
+
+
+def test_reduce_lr_on_plateau_equals_pytorchs_rates_exactly():
+    opt = make_optimizer(0.1)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1, min_lr=0.02)
+    # Printed by torch 2.13: halved after two epochs without a new best, never below min_lr.
+    assert plateau_rates(scheduler, opt, PLATEAU_METRICS) == [
+        0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025, 0.025
+    ]  # fmt: skip
+    assert scheduler.get_last_lr() == [0.025] and scheduler.best == 0.5 and scheduler.last_epoch == 12
+
+
+@pytest.mark.parametrize(
+    ("options", "metrics", "expected"),
+    [
+        ({"mode": "max", "patience": 0}, [0.5, 0.6, 0.6, 0.7], [0.1, 0.1, 0.01, 0.01]),
+        ({"threshold_mode": "abs", "threshold": 0.05, "patience": 0}, [1.0, 0.96, 0.9], [0.1, 0.01, 0.01]),
+        ({"patience": 0, "min_lr": 0.04, "eps": 0.02}, [1.0, 2.0, 2.0], [0.1, 0.04, 0.04]),
+    ],
+    ids=["max", "abs", "eps"],
+)
+def test_reduce_lr_on_plateau_modes(options, metrics, expected):
+    opt = make_optimizer(0.1)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, **options)
+    assert plateau_rates(scheduler, opt, metrics) == pytest.approx(expected, rel=1e-15)
+
+
+def test_reduce_lr_on_plateau_resumes_from_a_saved_file(tmp_path):
+    opt = make_optimizer(0.1, 0.3)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, min_lr=[0.01, 0.02])
+    plateau_rates(scheduler, opt, PLATEAU_METRICS[:5])
+    mg.save({"optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}, tmp_path / "run.npz")
+    checkpoint = mg.load(tmp_path / "run.npz")
+    resumed_opt = make_optimizer(0.1, 0.3)
+    resumed = lr_scheduler.ReduceLROnPlateau(resumed_opt, factor=0.5, patience=1, min_lr=[0.01, 0.02])
+    resumed_opt.load_state_dict(checkpoint["optimizer"])
+    resumed.load_state_dict(checkpoint["scheduler"])
+    rest = PLATEAU_METRICS[5:]
+    assert plateau_rates(resumed, resumed_opt, rest) == plateau_rates(scheduler, opt, rest)
+    assert resumed.state_dict() == scheduler.state_dict()
+
+
+def test_reduce_lr_on_plateau_checks_its_arguments():
+    opt = make_optimizer(0.1, 0.2)
+    for options, message in [
+        ({"mode": "lowest"}, "mode must be 'min' or 'max', got 'lowest'"),
+        ({"threshold_mode": "pct"}, "threshold_mode must be 'rel' or 'abs'"),
+        ({"factor": 1.0}, "factor must be below 1, got 1.0"),
+        ({"min_lr": [0.1]}, "got 1 min_lrs for an optimizer with 2 parameter groups"),
+    ]:
+        with pytest.raises(ValueError, match=f"ReduceLROnPlateau: {re.escape(message)}"):
+            lr_scheduler.ReduceLROnPlateau(opt, **options)
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an optimizer"):
+        lr_scheduler.ReduceLROnPlateau([1.0])

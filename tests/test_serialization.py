@@ -91,7 +91,7 @@ def test_empty_state_dict_round_trips(tmp_path):
     assert mg.load(tmp_path / "empty.npz") == {}
 
 
-@pytest.mark.parametrize("value", ["text", None, np.array([object()]), np.array(["a", "b"])])
+@pytest.mark.parametrize("value", [b"bytes", {1, 2}, np.array([object()]), np.array(["a", "b"])])
 def test_save_refuses_values_that_are_not_numbers(tmp_path, value):
     with pytest.raises(ValueError, match="'bad'"):
         mg.save({"good": np.zeros(2), "bad": value}, tmp_path / "state.npz")
@@ -232,8 +232,8 @@ def test_a_model_state_dict_is_still_written_one_array_per_name(tmp_path):
     ("state", "where"),
     [
         ({"optimizer": {"state": {0: {"fn": print}}}}, "state_dict['optimizer']['state'][0]['fn']"),
-        ({"groups": [{"lr": None}]}, "state_dict['groups'][0]['lr']"),
-        ({"names": ("a", "b")}, "state_dict['names'][0]"),
+        ({"groups": [{"lr": b"0.1"}]}, "state_dict['groups'][0]['lr']"),
+        ({"names": (1.0, {"a"})}, "state_dict['names'][1]"),
         ({"state": {(0, 1): np.zeros(2)}}, "the key (0, 1)"),
         ({"state": {True: np.zeros(2)}}, "the key True"),
         ({"nested": [np.array(["text"])]}, "state_dict['nested'][0]"),
@@ -244,6 +244,16 @@ def test_save_says_where_a_nested_value_is_not_a_number(tmp_path, state, where):
         mg.save(state, tmp_path / "state.npz")
     assert where in str(error.value)
     assert not any(tmp_path.iterdir())
+
+
+def test_strings_and_none_round_trip_and_are_never_taken_for_arrays(tmp_path):
+    # A scheduler saves mode="min"; a string that looks like the file's own tags stays a string.
+    state = {"mode": "min", "note": None, "nested": {"array": "0", "tags": ["dict", "list"]}, "w": np.ones(2)}
+    mg.save(state, tmp_path / "state.npz")
+    loaded = mg.load(tmp_path / "state.npz")
+    assert loaded["mode"] == "min" and loaded["note"] is None
+    assert loaded["nested"] == {"array": "0", "tags": ["dict", "list"]}
+    np.testing.assert_array_equal(loaded["w"], np.ones(2))
 
 
 def test_save_of_something_other_than_a_dict_is_a_type_error(tmp_path):

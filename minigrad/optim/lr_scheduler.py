@@ -9,17 +9,20 @@ is called after the epoch's ``optimizer.step()`` calls::
         train_one_epoch(opt)
         scheduler.step()
 
-:class:`StepLR`, :class:`ExponentialLR` and :class:`CosineAnnealingLR` compute the
-new rate from the current one, as PyTorch does, so they can be chained: two
-schedulers on one optimizer multiply their effects, and a rate changed by hand is
-carried on. :class:`LambdaLR` computes each rate from the initial one.
+:class:`StepLR`, :class:`MultiStepLR`, :class:`ExponentialLR`, :class:`LinearLR`
+and :class:`CosineAnnealingLR` compute the new rate from the current one, as PyTorch
+does, so they can be chained: two schedulers on one optimizer multiply their effects,
+and a rate changed by hand is carried on. :class:`LambdaLR` computes each rate from
+the initial one. :class:`ReduceLROnPlateau` follows a metric instead of the epochs:
+``scheduler.step(validation_loss)``.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from minigrad.optim.optimizer import Optimizer
@@ -50,10 +53,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{name}: expected an optimizer such as optim.SGD, got {type(optimizer).__name__}"
-            )
+        _check_optimizer(optimizer, name)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -114,6 +114,11 @@ class LRScheduler:
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _check_optimizer(optimizer: Any, name: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected an optimizer such as optim.SGD, got {type(optimizer).__name__}")
 
 
 class LambdaLR(LRScheduler):
@@ -198,6 +203,93 @@ class StepLR(LRScheduler):
         return [lr * self.gamma for lr in self._current_lrs()]
 
 
+class MultiStepLR(LRScheduler):
+    r"""Multiply the learning rate by ``gamma`` at each of the ``milestones`` epochs.
+
+    .. math:: \eta_t = \eta_0 \cdot \gamma^{\text{number of milestones} \le t}
+
+    e.g. ``lr=0.05, milestones=[30, 80], gamma=0.1`` gives 0.05 for epochs 0-29, 0.005
+    for 30-79 and 0.0005 from 80 on. A milestone listed twice decays twice.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    milestones : iterable of int
+        The epochs at which to decay.
+    gamma : float
+        :math:`\gamma`, the factor of each decay.
+    last_epoch : int
+        See :class:`LRScheduler`.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        decays = self.milestones[self.last_epoch]
+        return [lr * self.gamma**decays for lr in self._current_lrs()] if decays else self._current_lrs()
+
+
+class LinearLR(LRScheduler):
+    r"""Change the learning rate linearly over ``total_iters`` epochs: a warm-up, usually.
+
+    The rate goes from ``start_factor`` times the initial rate at epoch 0 to
+    ``end_factor`` times it at epoch ``total_iters``, and stays there:
+
+    .. math::
+
+        \eta_t = \eta_0 \left(f_{start} + (f_{end} - f_{start})
+                 \frac{\min(t, T)}{T}\right)
+
+    As in PyTorch, each rate is computed from the previous one, by the ratio of two
+    consecutive factors.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    start_factor : float
+        :math:`f_{start}`, in (0, 1].
+    end_factor : float
+        :math:`f_{end}`, in [0, 1].
+    total_iters : int
+        :math:`T`, the number of epochs the change takes.
+    last_epoch : int
+        See :class:`LRScheduler`.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def _first_lrs(self) -> list[float]:
+        # A new schedule starts at start_factor; a resumed one at the rates it holds.
+        return self.get_lr() if self.last_epoch == 0 else self._current_lrs()
+
+    def get_lr(self) -> list[float]:
+        t, T, start, end = self.last_epoch, self.total_iters, self.start_factor, self.end_factor
+        if t == 0:
+            return [lr * start for lr in self._current_lrs()]
+        if t > T:
+            return self._current_lrs()
+        ratio = 1 + (end - start) / (T * start + (t - 1) * (end - start))
+        return [lr * ratio for lr in self._current_lrs()]
+
+
 class ExponentialLR(LRScheduler):
     r"""Multiply the learning rate by ``gamma`` every epoch.
 
@@ -274,3 +366,108 @@ class CosineAnnealingLR(LRScheduler):
             ]
         ratio = (1 + math.cos(math.pi * t / T_max)) / (1 + math.cos(math.pi * (t - 1) / T_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    r"""Multiply the learning rate by ``factor`` once a metric stops improving.
+
+    Its :meth:`step` takes the metric of the epoch (a validation loss, say). When
+    more than ``patience`` epochs in a row have not improved on the best value so
+    far, each group's rate is multiplied by ``factor`` (but not below ``min_lr``), and
+    the count starts again after ``cooldown`` more epochs. PyTorch's rules:
+
+    - in ``mode="min"`` a value improves on ``best`` if it is below
+      ``best * (1 - threshold)`` (``threshold_mode="rel"``) or ``best - threshold``
+      (``"abs"``); in ``mode="max"``, above ``best * (1 + threshold)`` or ``best + threshold``;
+    - a reduction smaller than ``eps`` is skipped.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    mode : {"min", "max"}
+        Whether the metric should go down (a loss) or up (an accuracy).
+    factor : float
+        The factor of each reduction, below 1.
+    patience : int
+        How many epochs without improvement are tolerated.
+    threshold : float
+        How much better a value must be to count as an improvement.
+    threshold_mode : {"rel", "abs"}
+        Whether ``threshold`` is relative to ``best`` or absolute.
+    cooldown : int
+        Epochs after a reduction during which bad epochs are not counted.
+    min_lr : float or list of float
+        The lowest rate, for every group or one per group.
+    eps : float
+        The smallest change of rate worth making.
+
+    Examples
+    --------
+    >>> scheduler = ReduceLROnPlateau(opt, factor=0.5, patience=5)  # doctest: +SKIP
+    >>> for epoch in range(100):  # doctest: +SKIP
+    ...     train_one_epoch(opt)
+    ...     scheduler.step(validation_loss())
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        _check_optimizer(optimizer, "ReduceLROnPlateau")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
+            )
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be below 1, got {factor}")
+        groups = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)) and len(min_lr) != groups:
+            raise ValueError(
+                f"ReduceLROnPlateau: got {len(min_lr)} min_lrs for an optimizer with {groups} "
+                f"parameter groups; pass one number, or one per group"
+            )
+        self.optimizer = optimizer
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.eps = cooldown, eps
+        self.last_epoch = 0
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self._last_lr = self._current_lrs()
+
+    def step(self, metrics: float) -> None:  # type: ignore[override]
+        """End an epoch whose metric is ``metrics``; reduce the rates if it has stopped improving."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._improves(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:  # bad epochs in a cooldown do not count
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                reduced = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - reduced > self.eps:
+                    group["lr"] = reduced
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = self._current_lrs()
+
+    def _improves(self, current: float) -> bool:
+        relative = self.threshold_mode == "rel"
+        if self.mode == "min":
+            return current < (self.best * (1 - self.threshold) if relative else self.best - self.threshold)
+        return current > (self.best * (1 + self.threshold) if relative else self.best + self.threshold)
