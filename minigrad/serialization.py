@@ -112,7 +112,10 @@ def _numeric_array(value: Any, where: str) -> np.ndarray:
     """``value`` as an array of numbers, or a ValueError that says where it was."""
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"save: {where} holds {array.dtype} values; a state dict holds numbers only")
+        raise ValueError(
+            f"save: {where} holds {array.dtype} values; the arrays of a state dict hold numbers only "
+            f"(text goes in as a Python str)"
+        )
     return array
 
 
