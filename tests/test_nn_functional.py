@@ -210,9 +210,96 @@ def test_cross_entropy_probabilities_of_wrong_shape_name_both_shapes():
         F.cross_entropy(mg.tensor(random_array(2, 3)), np.full((2, 4), 0.25))
 
 
-def test_cross_entropy_needs_two_dimensional_logits():
-    with pytest.raises(ValueError, match=r"cross_entropy.*\(N, C\).*\(3,\)"):
+def test_cross_entropy_of_one_sample_needs_one_index():
+    with pytest.raises(
+        ValueError,
+        match=r"cross_entropy: expected integer class indices of shape \(\) for logits of shape \(3,\)",
+    ):
         F.cross_entropy(mg.tensor(random_array(3)), np.array([1]))
+    with pytest.raises(ValueError, match=r"cross_entropy: expected logits of shape \(N, C\), got \(\)"):
+        F.cross_entropy(mg.tensor(1.0), np.array(0))
+
+
+# PyTorch's weight, ignore_index and label_smoothing, written out with numpy for (N, C) logits.
+def cross_entropy_reference(
+    logits, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"
+):
+    n, classes = logits.shape
+    log_p = log_softmax_reference(logits, axis=1)
+    weight = np.ones(classes) if weight is None else weight
+    kept = target != ignore_index
+    safe = np.where(kept, target, 0)
+    sample_weights = np.where(kept, weight[safe], 0.0)
+    nll = -log_p[np.arange(n), safe] * sample_weights
+    smooth = np.where(kept, -(log_p * weight).sum(axis=1), 0.0)
+    losses = (1 - label_smoothing) * nll + label_smoothing / classes * smooth
+    if reduction == "mean":
+        return losses.sum() / sample_weights.sum()
+    return reduce_reference(losses, reduction)
+
+
+CROSS_ENTROPY_OPTIONS = {
+    "weight": {"weight": np.array([0.5, 2.0, 1.0])},
+    "ignore_index": {"ignore_index": 2},
+    "label_smoothing": {"label_smoothing": 0.2},
+    "all three": {"weight": np.array([0.5, 2.0, 1.0]), "ignore_index": 0, "label_smoothing": 0.1},
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", CROSS_ENTROPY_OPTIONS)
+def test_cross_entropy_options_are_pytorchs(name, reduction):
+    options = CROSS_ENTROPY_OPTIONS[name]
+    logits = random_array(5, 3)
+    result = F.cross_entropy(mg.tensor(logits), TARGET, reduction, **options)
+    expected = cross_entropy_reference(logits, TARGET, reduction=reduction, **options)
+    np.testing.assert_allclose(result.data, expected, rtol=1e-12)
+    assert_gradcheck(lambda t: F.cross_entropy(t, TARGET, reduction, **options), logits)
+
+
+def test_cross_entropy_ignored_samples_get_no_gradient_and_do_not_count():
+    logits = mg.tensor(random_array(3, 4), requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([1, -100, 3]))
+    np.testing.assert_allclose(loss.data, F.cross_entropy(logits[[0, 2]], np.array([1, 3])).data, rtol=1e-12)
+    loss.backward()
+    assert not logits.grad.data[1].any()
+
+
+def test_cross_entropy_with_smoothed_probabilities_and_weights():
+    logits, probabilities = random_array(5, 3), np.exp(log_softmax_reference(random_array(5, 3, seed=7)))
+    weight, smoothing = np.array([0.5, 2.0, 1.0]), 0.3
+    target = (probabilities * (1 - smoothing) + smoothing / 3) * weight
+    expected = -(log_softmax_reference(logits) * target).sum(axis=1).mean()  # mean over N, weights or not
+    result = F.cross_entropy(mg.tensor(logits), probabilities, weight=weight, label_smoothing=smoothing)
+    np.testing.assert_allclose(result.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_takes_classes_along_axis_1_and_single_samples(reduction):
+    logits = random_array(2, 3, 4)  # (N, C, d): every (sample, position) is a row of 3 classes
+    target = np.array([[0, 2, 1, 2], [1, 1, 0, 2]])
+    rows = logits.transpose(0, 2, 1).reshape(8, 3)
+    result = F.cross_entropy(mg.tensor(logits), target, reduction, label_smoothing=0.1)
+    expected = F.cross_entropy(mg.tensor(rows), target.reshape(8), reduction, label_smoothing=0.1).data
+    np.testing.assert_allclose(
+        result.data, expected.reshape(2, 4) if reduction == "none" else expected, rtol=1e-12
+    )
+    assert_gradcheck(lambda t: F.cross_entropy(t, target, reduction), logits)
+    single = F.cross_entropy(mg.tensor(logits[:, :, 0][0]), np.array(0), reduction)
+    assert single.shape == ()
+    np.testing.assert_allclose(single.data, -log_softmax_reference(logits[0, :, 0])[0], rtol=1e-12)
+
+
+def test_cross_entropy_checks_its_options():
+    logits = mg.tensor(random_array(2, 3))
+    with pytest.raises(
+        ValueError, match=r"cross_entropy: weight must have shape \(3,\), one per class, got \(2,\)"
+    ):
+        F.cross_entropy(logits, np.array([0, 1]), weight=np.ones(2))
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"):
+        F.cross_entropy(logits, np.array([0, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"cross_entropy: target 3 is out of range for 3 classes"):
+        F.cross_entropy(logits, np.array([3, -100]))
 
 
 # ---- mse_loss -----------------------------------------------------------------------------

@@ -737,6 +737,16 @@ def test_loss_modules_equal_their_functions(reduction):
     )
 
 
+def test_cross_entropy_loss_passes_its_options_and_keeps_weight_as_a_buffer():
+    logits, target = mg.tensor(random_array(5, 3)), np.array([0, 2, 1, -1, 0])
+    weight = np.array([0.5, 2.0, 1.0])
+    loss = nn.CrossEntropyLoss(weight, ignore_index=-1, label_smoothing=0.1, reduction="sum")
+    expected = F.cross_entropy(logits, target, "sum", weight=weight, ignore_index=-1, label_smoothing=0.1)
+    np.testing.assert_array_equal(loss(logits, target).data, expected.data)
+    assert list(loss.state_dict()) == ["weight"] and list(loss.parameters()) == []  # as PyTorch's
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+
+
 @pytest.mark.parametrize("loss", [nn.CrossEntropyLoss, nn.MSELoss])
 def test_loss_modules_reject_a_bad_reduction(loss):
     with pytest.raises(ValueError, match=rf"{loss.__name__}.*'average'"):

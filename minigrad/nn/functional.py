@@ -18,7 +18,7 @@ import numpy as np
 from minigrad import random
 from minigrad.composite import log_softmax, softmax
 from minigrad.engine import composite, no_grad, scope
-from minigrad.ops import relu, sigmoid, tanh
+from minigrad.ops import relu, sigmoid, tanh, where
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -63,36 +63,121 @@ def _reduce(losses: Tensor, reduction: str, op_name: str) -> Tensor:
 
 
 @composite
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    logits: Tensor,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """The negative log-likelihood of the target classes under ``softmax(logits)``.
 
-    ``logits`` has shape (N, C); ``target`` holds N class indices (an int array or
-    Tensor), or class probabilities of shape (N, C).
+    ``logits`` has shape (N, C), or (N, C, d1, ...) with the classes along axis 1, or
+    (C,) for one sample. ``target`` holds the class indices, of the logits' shape
+    without axis C (an int array or Tensor), or class probabilities of the logits' shape.
+    The options are PyTorch's:
+
+    - ``weight``, one number per class (a constant): each sample's loss is scaled by
+      its class's weight, and ``"mean"`` divides by the sum of those weights instead of N;
+    - ``ignore_index``: samples with this target add nothing, and do not count in the mean;
+    - ``label_smoothing`` ε: the target is a mixture of the true class (1 - ε) and the
+      uniform distribution over the C classes (ε).
     """
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if logits.ndim != 2:
+    if logits.ndim == 0:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
-    log_probabilities = log_softmax(logits, axis=1)
-    if target.dtype.kind == "f":
-        if target.shape != logits.shape:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    classes = logits.shape[0 if logits.ndim == 1 else 1]
+    sample_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()  # one loss per sample
+    if weight is not None:
+        weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        if weight.shape != (classes,):
             raise ValueError(
-                f"cross_entropy: class probabilities must have the logits' shape {logits.shape}, "
-                f"got {target.shape}"
+                f"cross_entropy: weight must have shape ({classes},), one per class, got {weight.shape}"
             )
-        return _reduce(-(log_probabilities * target).sum(axis=1), reduction, "cross_entropy")
-    n, classes = logits.shape
-    if target.shape != (n,) or target.dtype.kind not in "iu":
+        weight = weight.astype(logits.dtype)
+    probabilities = target.dtype.kind == "f"
+    if probabilities and target.shape != logits.shape:
         raise ValueError(
-            f"cross_entropy: expected {n} integer class indices (shape ({n},)) for logits of "
+            f"cross_entropy: class probabilities must have the logits' shape {logits.shape}, got {target.shape}"
+        )
+    if not probabilities and (target.shape != sample_shape or target.dtype.kind not in "iu"):
+        raise ValueError(
+            f"cross_entropy: expected integer class indices of shape {sample_shape} for logits of "
             f"shape {logits.shape}, got {target.dtype} of shape {target.shape}"
         )
-    if n and (target.min() < 0 or target.max() >= classes):
-        bad = target[(target < 0) | (target >= classes)][0]
-        raise ValueError(
-            f"cross_entropy: target {bad} is out of range for {classes} classes (0 to {classes - 1})"
+    # Every layout becomes rows of C logits, with one target (or one row of probabilities) each.
+    log_probabilities = log_softmax(_rows_of_classes(logits), axis=1)
+    if probabilities:
+        target = _rows_of_classes(target.astype(logits.dtype))
+        losses, divisor = _cross_entropy_of_probabilities(log_probabilities, target, weight, label_smoothing)
+    else:
+        target = target.reshape(-1)
+        losses, divisor = _cross_entropy_of_indices(
+            log_probabilities, target, weight, ignore_index, label_smoothing
         )
-    picked = log_probabilities[np.arange(n), target]
-    return _reduce(-picked, reduction, "cross_entropy")
+    if reduction == "none":
+        return losses.reshape(sample_shape)
+    if reduction == "mean" and divisor is not None:
+        return losses.sum() / divisor
+    return _reduce(losses, reduction, "cross_entropy")
+
+
+def _rows_of_classes(values: Any) -> Any:
+    """(N, C, d1, ...) as rows of C: the class axis moved last, the rest flattened; (C,) as one row."""
+    if values.ndim == 1:
+        return values.reshape(1, -1)
+    if values.ndim > 2:
+        values = values.transpose(0, *range(2, values.ndim), 1)
+    return values.reshape(-1, values.shape[-1])
+
+
+def _cross_entropy_of_indices(
+    log_probabilities: Tensor,
+    target: np.ndarray,
+    weight: np.ndarray | None,
+    ignore_index: int,
+    label_smoothing: float,
+) -> tuple[Tensor, float | None]:
+    """Each row's loss, and what ``"mean"`` divides by (None: the number of rows)."""
+    rows, classes = log_probabilities.shape
+    kept = target != ignore_index
+    out_of_range = kept & ((target < 0) | (target >= classes))
+    if out_of_range.any():
+        raise ValueError(
+            f"cross_entropy: target {target[out_of_range][0]} is out of range for {classes} classes "
+            f"(0 to {classes - 1})"
+        )
+    everything_kept = kept.all()
+    if not everything_kept:
+        target = np.where(kept, target, 0)  # any class: the where below drops these rows
+    losses = -log_probabilities[np.arange(rows), target]
+    divisor = None if everything_kept else float(kept.sum())
+    if weight is not None:
+        sample_weights = np.where(kept, weight[target], 0)
+        losses = losses * sample_weights
+        divisor = float(sample_weights.sum())
+    if label_smoothing:
+        spread = log_probabilities if weight is None else log_probabilities * weight
+        losses = losses * (1 - label_smoothing) - spread.sum(axis=1) * (label_smoothing / classes)
+    if not everything_kept:
+        losses = where(kept, losses, 0.0)
+    return losses, divisor
+
+
+def _cross_entropy_of_probabilities(
+    log_probabilities: Tensor, target: np.ndarray, weight: np.ndarray | None, label_smoothing: float
+) -> tuple[Tensor, None]:
+    """Each row's loss, ``-sum(p * log q)``; ``"mean"`` divides by the number of rows, weights or not."""
+    classes = log_probabilities.shape[1]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    if weight is not None:
+        target = target * weight
+    return -(log_probabilities * target).sum(axis=1), None
 
 
 @composite

@@ -23,10 +23,33 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
+    """Softmax cross-entropy of logits (N, C) against class indices (N,) or probabilities.
+
+    The options are :func:`minigrad.nn.functional.cross_entropy`'s; ``weight``, one
+    number per class, is a buffer, as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        weight: Any = None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else Tensor(weight))
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(logits, target, self.reduction)
+        return F.cross_entropy(
+            logits,
+            target,
+            self.reduction,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class MSELoss(_Loss):
