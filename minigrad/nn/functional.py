@@ -128,10 +128,11 @@ def cross_entropy(
 
 def _rows_of_classes(values: Any) -> Any:
     """(N, C, d1, ...) as rows of C: the class axis moved last, the rest flattened; (C,) as one row."""
+    if values.ndim == 2:
+        return values
     if values.ndim == 1:
         return values.reshape(1, -1)
-    if values.ndim > 2:
-        values = values.transpose(0, *range(2, values.ndim), 1)
+    values = values.transpose(0, *range(2, values.ndim), 1)
     return values.reshape(-1, values.shape[-1])
 
 
@@ -145,13 +146,13 @@ def _cross_entropy_of_indices(
     """Each row's loss, and what ``"mean"`` divides by (None: the number of rows)."""
     rows, classes = log_probabilities.shape
     kept = target != ignore_index
-    out_of_range = kept & ((target < 0) | (target >= classes))
-    if out_of_range.any():
-        raise ValueError(
-            f"cross_entropy: target {target[out_of_range][0]} is out of range for {classes} classes "
-            f"(0 to {classes - 1})"
-        )
     everything_kept = kept.all()
+    counted = target if everything_kept else target[kept]
+    if counted.size and (counted.min() < 0 or counted.max() >= classes):
+        bad = counted[(counted < 0) | (counted >= classes)][0]
+        raise ValueError(
+            f"cross_entropy: target {bad} is out of range for {classes} classes (0 to {classes - 1})"
+        )
     if not everything_kept:
         target = np.where(kept, target, 0)  # any class: the where below drops these rows
     losses = -log_probabilities[np.arange(rows), target]

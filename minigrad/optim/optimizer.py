@@ -161,22 +161,25 @@ class Optimizer:
         numpy would broadcast one of another shape into the update, and one of another
         dtype would change the dtype of the optimizer's state, without a word.
         """
-        name = type(self).__name__
         for group_index, group in enumerate(self.param_groups):
             for index, param in enumerate(group["params"]):
                 grad = param.grad
-                if grad is None:
+                if grad is None or (
+                    isinstance(grad, Tensor)
+                    and grad.data.shape == param.data.shape
+                    and grad.data.dtype == param.data.dtype
+                ):
                     continue
-                where = f"param_groups[{group_index}] parameter {index} (shape {param.shape}, {param.dtype})"
+                where = (
+                    f"{type(self).__name__}.step: the .grad of param_groups[{group_index}] parameter "
+                    f"{index} (shape {param.shape}, {param.dtype})"
+                )
                 if not isinstance(grad, Tensor):
-                    raise TypeError(
-                        f"{name}.step: the .grad of {where} is a {type(grad).__name__}, not a Tensor"
-                    )
-                if grad.shape != param.shape or grad.dtype != param.dtype:
-                    raise ValueError(
-                        f"{name}.step: the .grad of {where} has shape {grad.shape} and dtype "
-                        f"{grad.dtype}; it must match the parameter's. Nothing was updated"
-                    )
+                    raise TypeError(f"{where} is a {type(grad).__name__}, not a Tensor")
+                raise ValueError(
+                    f"{where} has shape {grad.shape} and dtype {grad.dtype}; it must match the "
+                    f"parameter's. Nothing was updated"
+                )
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
         """One step of the algorithm for one parameter with a gradient (subclasses define it).
