@@ -392,7 +392,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def check_not_empty(x: Tensor, axes: tuple[int, ...], op_name: str) -> None:
-    """A ValueError if a reduction with no value for nothing (max, min, argmax) would reduce an empty axis.
+    """A ValueError if max, min, argmax or argmin would reduce an empty axis: they have no value there.
 
     An empty tensor reduced over axes that are not empty (a batch of 0 rows, reduced
     over its columns) is fine: its result is empty too, as in numpy.
