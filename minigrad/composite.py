@@ -153,7 +153,9 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     change when a constant is subtracted, so that maximum is held constant (detached).
     """
     x = ops._tensor(x)
-    ops.normalize_axes(axis, x.ndim, "softmax")  # so that a bad axis is an error naming softmax
+    axes = ops.normalize_axes(axis, x.ndim, "softmax")  # so that a bad axis is an error naming softmax
+    if x.size == 0 and any(x.shape[position] == 0 for position in axes):
+        return ops.clone(x)  # nothing to normalize, and no maximum to subtract
     shifted = x - x.max(axis, keepdims=True).detach()
     exponentials = shifted.exp()
     return exponentials / exponentials.sum(axis, keepdims=True)
@@ -163,6 +165,10 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``axis``, stable for logits of 1000 and more."""
     x = ops._tensor(x)
-    ops.normalize_axes(axis, x.ndim, "log_softmax")  # so that a bad axis is an error naming log_softmax
+    axes = ops.normalize_axes(
+        axis, x.ndim, "log_softmax"
+    )  # so that a bad axis is an error naming log_softmax
+    if x.size == 0 and any(x.shape[position] == 0 for position in axes):
+        return ops.clone(x)  # nothing to normalize, and no maximum to subtract
     shifted = x - x.max(axis, keepdims=True).detach()
     return shifted - shifted.exp().sum(axis, keepdims=True).log()

@@ -440,6 +440,9 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     squeeze would leave it alone).
     """
     x = _tensor(x)
+    if x.ndim == 0:  # numpy and PyTorch take axis 0 or -1 of a 0-d tensor, and leave it as it is
+        normalize_axes(0 if axis is None else axis, 1, "squeeze")
+        return x
     if axis is None:
         axes = tuple(position for position, length in enumerate(x.shape) if length == 1)
     else:

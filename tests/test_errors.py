@@ -274,7 +274,11 @@ def test_joins_and_flatten_with_a_bad_axis(call):
         (lambda: F.linear(leaf(2, 3), leaf(4, 5)), ["linear:", "(2, 3)", "(4, 5)"]),
         (
             lambda: F.linear(leaf(2, 3), leaf(4, 3), leaf(5)),
-            ["linear: the bias must have shape (4,)", "(5,)"],
+            ["linear: shapes (2, 4) and (5,) do not broadcast"],
+        ),
+        (
+            lambda: F.cross_entropy(leaf(2, 3), np.array([0, 1]), leaf(3)),
+            ["cross_entropy: reduction (the third argument)", "weight=..."],
         ),
         (lambda: F.layer_norm(leaf(2, 3), 3, weight=leaf(4)), ["layer_norm: weight", "(3,)", "(4,)"]),
         (lambda: F.layer_norm(leaf(2, 3), 3, bias=leaf(1, 3)), ["layer_norm: bias", "(1, 3)"]),

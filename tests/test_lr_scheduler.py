@@ -356,3 +356,18 @@ def test_reduce_lr_on_plateau_checks_its_arguments():
             lr_scheduler.ReduceLROnPlateau(opt, **options)
     with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an optimizer"):
         lr_scheduler.ReduceLROnPlateau([1.0])
+
+
+def test_multistep_lr_resumes_from_a_saved_file(tmp_path):
+    opt = make_optimizer(0.1)
+    scheduler = lr_scheduler.MultiStepLR(opt, np.array([2, 4, 4]), gamma=0.5)  # numpy ints too
+    for _ in range(3):
+        opt.step()
+        scheduler.step()
+    mg.save(scheduler.state_dict(), tmp_path / "scheduler.npz")
+    resumed = lr_scheduler.MultiStepLR(make_optimizer(0.1), [2, 4, 4], gamma=0.5)
+    resumed.load_state_dict(mg.load(tmp_path / "scheduler.npz"))
+    resumed.optimizer.param_groups[0]["lr"] = opt.param_groups[0]["lr"]
+    scheduler.step()
+    resumed.step()
+    assert resumed.get_last_lr() == scheduler.get_last_lr() == [0.0125]

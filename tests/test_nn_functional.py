@@ -101,6 +101,12 @@ def test_softmax_as_a_method_and_a_function_of_mg_and_of_arrays(name):
     np.testing.assert_array_equal(getattr(F, name)(x, axis=0).data, expected)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_along_an_empty_axis_is_empty(name):
+    x = mg.zeros(3, 0, requires_grad=True)
+    assert getattr(F, name)(x, axis=1).shape == (3, 0) == getattr(F, name)(x, axis=0).shape
+
+
 def test_softmax_is_stable_for_large_logits():
     probabilities = F.softmax(mg.tensor(np.array([[1000.0, 1001.0], [-1e4, 1e4]]))).data
     assert np.all(np.isfinite(probabilities))
@@ -115,6 +121,15 @@ def test_linear_gradcheck_with_bias():
     assert_gradcheck(
         F.linear, random_array(5, 3, seed=1), random_array(4, 3, seed=2), random_array(4, seed=3)
     )
+
+
+def test_linear_takes_lists_and_any_bias_that_broadcasts_as_pytorch_does():
+    weight, x = random_array(4, 3), random_array(2, 3)
+    np.testing.assert_allclose(
+        F.linear(x.tolist(), mg.tensor(weight)).data, x @ weight.T, rtol=1e-5
+    )  # float32 x
+    for bias in (np.array([0.5]), np.array(0.5), random_array(2, 4)):
+        np.testing.assert_allclose(F.linear(mg.tensor(x), weight, bias).data, x @ weight.T + bias, rtol=1e-12)
 
 
 def test_linear_gradcheck_without_bias():

@@ -380,6 +380,18 @@ def test_add_module_registers_a_child_under_a_run_time_name():
         model.add_module("x", 3)
 
 
+def test_parameters_keep_their_full_path_when_a_nested_container_changes():
+    inner = nn.Sequential(nn.Linear(2, 3))
+    model = nn.Sequential(nn.Linear(2, 2), inner)
+    inner.insert(0, nn.ReLU())
+    inner.append(nn.Linear(3, 1))
+    deep = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1)))
+    _ = deep[1][0:], deep[1:]  # slices name nothing anew
+    for checked in (model, deep):
+        assert all(parameter.name == path for path, parameter in checked.named_parameters())
+    assert model[1][2].weight.name == "1.2.weight"
+
+
 def test_get_submodule_follows_a_path():
     model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)))
     assert model.get_submodule("") is model
@@ -395,6 +407,10 @@ def test_apply_visits_children_first_then_the_module():
     assert visited == ["Linear", "ReLU", "Tanh", "Sequential", "Sequential"]  # as PyTorch 2.13
     model.apply(lambda module: nn.init.zeros_(module.bias) if isinstance(module, nn.Linear) else None)
     assert not model[0].bias.data.any()
+    shared = nn.Linear(2, 2)
+    visited.clear()
+    nn.Sequential(shared, shared).apply(visited.append)  # a child registered twice is visited once
+    assert visited[0] is shared and len(visited) == 2
 
 
 def test_requires_grad_false_freezes_the_parameters():
@@ -502,10 +518,15 @@ def test_extend_and_insert_renumber_as_in_pytorch():
     assert list(model.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
     assert model[3]._scope_label == "3: Linear" and model(mg.randn(2, 3)).shape == (2, 1)
     layers = nn.ModuleList([nn.ReLU(), nn.Tanh()])
-    layers.insert(-1, nn.Sigmoid())
+    assert layers.insert(-1, nn.Sigmoid()) is layers
     assert [type(module).__name__ for module in layers] == ["ReLU", "Sigmoid", "Tanh"]
     with pytest.raises(TypeError, match="ModuleList: 3 is not a Module"):
         layers.insert(0, 3)
+    with pytest.raises(IndexError, match="ModuleList.insert: index 4 is out of range for 3 modules"):
+        layers.insert(4, nn.ReLU())
+    layers.add_module("head", nn.ReLU())
+    with pytest.raises(KeyError, match="renumbering needs children named 0, 1, ..."):
+        layers.insert(0, nn.ReLU())
 
 
 def test_sequential_runs_its_modules_in_order():
@@ -557,8 +578,11 @@ def test_calculate_gain_gives_pytorchs_gains():
     }
     for (nonlinearity, param), gain in gains.items():
         assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(gain, rel=1e-15)
+    assert nn.init.calculate_gain("conv2d") == nn.init.calculate_gain("conv_transpose1d") == 1.0
     with pytest.raises(ValueError, match="calculate_gain: unknown nonlinearity 'gelu'"):
         nn.init.calculate_gain("gelu")
+    with pytest.raises(ValueError, match="calculate_gain: the negative slope must be a number, got True"):
+        nn.init.calculate_gain("leaky_relu", True)
 
 
 # (function, keyword arguments, expected std) for a weight of shape (out, in, k) = (300, 200, 3):

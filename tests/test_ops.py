@@ -533,7 +533,9 @@ def test_squeeze_of_an_axis_longer_than_one_is_an_error_naming_it():
 
 def test_squeeze_and_unsqueeze_of_a_0d_tensor():
     x = mg.tensor(2.0, requires_grad=True)
-    assert x.squeeze() is x
+    assert x.squeeze() is x and x.squeeze(0) is x and x.squeeze(-1) is x  # as numpy and PyTorch
+    with pytest.raises(ValueError, match="squeeze: axis 1 is out of range"):
+        x.squeeze(1)
     assert x.unsqueeze(0).shape == (1,) and x.unsqueeze(-1).shape == (1,)
     with pytest.raises(ValueError, match="unsqueeze: axis 1 is out of range"):
         x.unsqueeze(1)

@@ -30,15 +30,27 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def insert(self, index: int, module: Module) -> None:
-        """Put ``module`` before position ``index``; the modules after it are renumbered."""
+    def insert(self, index: int, module: Module) -> ModuleList:
+        """Put ``module`` before position ``index`` (negatives count from the end); renumber the rest."""
+        name = type(self).__name__
         if not isinstance(module, Module):
-            raise TypeError(f"{type(self).__name__}: {module!r} is not a Module")
+            raise TypeError(f"{name}: {module!r} is not a Module")
+        count = len(self._modules)
+        if not -count <= index <= count:
+            raise IndexError(f"{name}.insert: index {index} is out of range for {count} modules")
+        if list(self._modules) != [str(position) for position in range(count)]:
+            raise KeyError(
+                f"{name}.insert: renumbering needs children named 0, 1, ...; this one has "
+                f"{list(self._modules)}, and their state dict keys would change"
+            )
+        prefix = self._path_prefix()
         modules = list(self._modules.values())
         modules.insert(index, module)
-        for name in list(self._modules):
-            delattr(self, name)
+        for child_name in list(self._modules):
+            delattr(self, child_name)
         self.extend(modules)
+        self._name_parameters(prefix)
+        return self
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -71,9 +83,11 @@ class Sequential(ModuleList):
     def __getitem__(self, index: int | slice) -> Any:
         if not isinstance(index, slice):
             return super().__getitem__(index)
+        prefix = self._path_prefix()
         part = Sequential()
         for name in list(self._modules)[index]:
             setattr(part, name, self._modules[name])
+        part._name_parameters(prefix)  # the model's names, not the slice's
         return part
 
     def forward(self, x: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import random
+from minigrad import ops, random
 from minigrad.composite import log_softmax, softmax
 from minigrad.engine import composite, no_grad, scope
 from minigrad.ops import relu, sigmoid, tanh, where
@@ -39,15 +39,14 @@ __all__ = [
 @composite
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``; weight has shape (out_features, in_features)."""
+    x, weight = ops._tensor(x), ops._tensor(weight)
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: an input of shape {x.shape} needs a weight of shape (out_features, "
             f"{x.shape[-1] if x.ndim else 'in_features'}), got {weight.shape}"
         )
-    if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(
-            f"linear: the bias must have shape ({weight.shape[0]},) for a weight of shape {weight.shape}, got {bias.shape}"
-        )
+    if bias is not None and np.shape(bias) != weight.shape[:1]:  # any shape that broadcasts, as in PyTorch
+        ops.broadcast_shapes("linear", x.shape[:-1] + weight.shape[:1], np.shape(bias))
     y = x @ weight.T
     return y if bias is None else y + bias
 
@@ -85,6 +84,11 @@ def cross_entropy(
     - ``label_smoothing`` ε: the target is a mixture of the true class (1 - ε) and the
       uniform distribution over the C classes (ε).
     """
+    if not isinstance(reduction, str):  # PyTorch's third argument is weight
+        raise ValueError(
+            f'cross_entropy: reduction (the third argument) must be "mean", "sum" or "none", got '
+            f"{reduction!r}; pass class weights by name, weight=..."
+        )
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if logits.ndim == 0:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")

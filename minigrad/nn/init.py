@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from minigrad import random
@@ -51,7 +52,7 @@ def _fans(tensor: Tensor, caller: str) -> tuple[int, int]:
 # The gain that keeps the variance of activations steady through a nonlinearity.
 _GAINS = {
     "linear": 1.0,
-    "identity": 1.0,
+    **{f"conv{kind}{n}d": 1.0 for kind in ("", "_transpose") for n in (1, 2, 3)},
     "sigmoid": 1.0,
     "tanh": 5.0 / 3,
     "relu": math.sqrt(2.0),
@@ -62,12 +63,14 @@ _GAINS = {
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity, as PyTorch gives it.
 
-    1 for linear and sigmoid, 5/3 for tanh, sqrt(2) for relu, 3/4 for selu, and
+    1 for linear, the convolutions and sigmoid, 5/3 for tanh, sqrt(2) for relu, 3/4 for selu, and
     ``sqrt(2 / (1 + slope**2))`` for leaky_relu of negative slope ``param``
     (0.01 if not given).
     """
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
+            raise ValueError(f"calculate_gain: the negative slope must be a number, got {slope!r}")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity not in _GAINS:
         raise ValueError(

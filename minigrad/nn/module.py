@@ -113,6 +113,7 @@ class Module:
         A name in two registries would be listed (and saved) twice, the stale one
         with a value the attribute no longer holds.
         """
+        prefix = self._path_prefix()
         for other in (self._parameters, self._buffers, self._modules):
             if other is not registry:
                 other.pop(name, None)
@@ -121,7 +122,7 @@ class Module:
         if isinstance(value, Module):  # its calls are drawn in a box with this title
             object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
         if isinstance(value, (Parameter, Module)):
-            self._name_parameters()
+            self._name_parameters(prefix)
 
     def _check_new_name(self, method: str, name: str, registry: dict[str, Any]) -> None:
         """Refuse a name that is not one (empty, dotted) or is an attribute of another kind, as PyTorch does.
@@ -150,14 +151,29 @@ class Module:
                 f"({expected.__name__} or None expected)"
             )
 
-    def _name_parameters(self) -> None:
-        """Label each parameter with its path from this module, e.g. ``0.weight``.
+    def _name_parameters(self, prefix: str = "") -> None:
+        """Label each parameter with its path, e.g. ``0.weight``: ``prefix`` and its path from here.
 
         Run whenever a parameter or a module is registered, so once a model is built its
         parameters carry their paths from the outermost module.
         """
         for path, parameter in self.named_parameters():
-            parameter.name = path
+            parameter.name = prefix + path
+
+    def _path_prefix(self) -> str:
+        """This module's path in the model it sits in, with a dot (``"1."``), as its parameters' names show.
+
+        A module does not know its parent; once it has been put in one, its parameters
+        are named from there, so a module that changes later (an ``insert`` into
+        ``model[1]``) names its new parameters from there too. "" for an outermost one.
+        """
+        for path, parameter in self.named_parameters():
+            name = parameter.name
+            if name is not None and name.endswith("." + path):
+                return name[: len(name) - len(path)]
+            if name == path:
+                return ""
+        return ""
 
     # ---- calling ----------------------------------------------------------------------
 
@@ -195,8 +211,11 @@ class Module:
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their names; one registered twice is listed once, as in PyTorch."""
+        seen: set[int] = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator[Module]:
@@ -278,7 +297,9 @@ class Module:
         """Convert every floating-point parameter and buffer (and gradient) to float64, in place.
 
         Parameters stay the same objects, so an optimizer made before still updates
-        them; ``mg.gradcheck`` on a whole model needs this. Returns this module.
+        them, but its state (momentum, Adam's moments) is not converted: make the
+        optimizer after converting, as in PyTorch. ``mg.gradcheck`` on a whole model
+        needs float64. Returns this module.
         """
         return self._convert_floats(np.float64)
 

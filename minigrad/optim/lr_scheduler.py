@@ -225,12 +225,13 @@ class MultiStepLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.milestones = Counter(milestones)
+        # A plain dict of ints, epoch -> decays there, so that the state dict saves and loads as it is.
+        self.milestones = dict(Counter(int(milestone) for milestone in milestones))
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        decays = self.milestones[self.last_epoch]
+        decays = self.milestones.get(self.last_epoch, 0)
         return [lr * self.gamma**decays for lr in self._current_lrs()] if decays else self._current_lrs()
 
 
