@@ -40,13 +40,16 @@ __all__ = [
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``; weight has shape (out_features, in_features)."""
     x, weight = ops._tensor(x), ops._tensor(weight)
-    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+    x_shape, weight_shape = x.data.shape, weight.data.shape
+    if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
         raise ValueError(
-            f"linear: an input of shape {x.shape} needs a weight of shape (out_features, "
-            f"{x.shape[-1] if x.ndim else 'in_features'}), got {weight.shape}"
+            f"linear: an input of shape {x_shape} needs a weight of shape (out_features, "
+            f"{x_shape[-1] if x_shape else 'in_features'}), got {weight_shape}"
         )
-    if bias is not None and np.shape(bias) != weight.shape[:1]:  # any shape that broadcasts, as in PyTorch
-        ops.broadcast_shapes("linear", x.shape[:-1] + weight.shape[:1], np.shape(bias))
+    if (
+        bias is not None and getattr(bias, "shape", None) != weight_shape[:1]
+    ):  # any that broadcasts, as PyTorch
+        ops.broadcast_shapes("linear", x_shape[:-1] + weight_shape[:1], np.shape(bias))
     y = x @ weight.T
     return y if bias is None else y + bias
 
