@@ -113,7 +113,8 @@ class Module:
         A name in two registries would be listed (and saved) twice, the stale one
         with a value the attribute no longer holds.
         """
-        prefix = self._path_prefix()
+        names_parameters = isinstance(value, (Parameter, Module))
+        prefix = self._path_prefix() if names_parameters else ""
         for other in (self._parameters, self._buffers, self._modules):
             if other is not registry:
                 other.pop(name, None)
@@ -121,7 +122,7 @@ class Module:
         object.__setattr__(self, name, value)
         if isinstance(value, Module):  # its calls are drawn in a box with this title
             object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
-        if isinstance(value, (Parameter, Module)):
+        if names_parameters:
             self._name_parameters(prefix)
 
     def _check_new_name(self, method: str, name: str, registry: dict[str, Any]) -> None:
