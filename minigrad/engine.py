@@ -45,24 +45,23 @@ class _GraphState:
 _state = _GraphState()
 
 
-# One copy of each small tuple that comes back op after op: a shape, a needs_input_grad
-# pattern. A new tuple per op is one more object per op for Python's cyclic garbage
-# collector to count, and the collector runs after every 700 new objects, walking the
-# whole graph now and then: sharing these made it run 3/5 as often while a long chain
-# was built, and the build about a tenth faster. Shapes and patterns are kept apart,
-# since (1,) == (True,) in Python; each is cleared if it ever holds many tuples.
+# One copy of each shape that comes back op after op. A new tuple per op is one more
+# object per op for Python's cyclic garbage collector to count, and the collector runs
+# after every 700 new objects, walking the whole graph now and then: sharing shapes and
+# needs_input_grad patterns (those per op kind, in Op._what_rule_reads) made it run 3/5
+# as often while a long chain was built, and the build about a tenth faster. The dict
+# is cleared if it ever holds many shapes.
 _shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
-_patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
-_MAX_COPIES = 10_000
+_MAX_SHAPES = 10_000
 
 
-def _one_copy(copies: dict[tuple, tuple], value: tuple) -> tuple:
-    """The copy of ``value`` kept in ``copies`` (an equal tuple seen before), or ``value`` itself."""
-    copy = copies.get(value)
+def _shared_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The copy of ``shape`` kept in ``_shapes`` (an equal tuple seen before), or ``shape`` itself."""
+    copy = _shapes.get(shape)
     if copy is None:
-        if len(copies) >= _MAX_COPIES:
-            copies.clear()
-        copy = copies[value] = value
+        if len(_shapes) >= _MAX_SHAPES:
+            _shapes.clear()
+        copy = _shapes[shape] = shape
     return copy
 
 
@@ -293,23 +292,25 @@ class Op:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = _snake_case(cls.__name__)
-        cls._reading: dict[tuple[bool, ...], tuple[bool, tuple[int, ...]]] = {}
+        cls._reading: dict[tuple[bool, ...], tuple[tuple[bool, ...], bool, tuple[int, ...]]] = {}
 
     @classmethod
-    def _what_rule_reads(cls, needs_input_grad: tuple[bool, ...]) -> tuple[bool, tuple[int, ...]]:
-        """Whether the rule reads ``out``, and which inputs it reads, given the gradients needed.
+    def _what_rule_reads(
+        cls, needs_input_grad: tuple[bool, ...]
+    ) -> tuple[tuple[bool, ...], bool, tuple[int, ...]]:
+        """The pattern ``needs_input_grad`` as one shared tuple, whether the rule reads ``out``,
+        and which inputs it reads, given the gradients needed.
 
-        Worked out once per pattern of ``needs_input_grad`` and remembered.
+        Worked out once per pattern and remembered: every op of this kind with the same
+        pattern then holds the same tuple, not one more object per op.
         """
-        reading = cls._reading.get(needs_input_grad)
-        if reading is None:
-            if isinstance(cls.reads, dict):
-                needed = [position for position, needs in enumerate(needs_input_grad) if needs]
-                read = {item for position in needed for item in cls.reads[position]}
-            else:
-                read = set(cls.reads)
-            inputs_read = tuple(sorted(position for position in read if position != "out"))
-            reading = cls._reading[needs_input_grad] = ("out" in read, inputs_read)
+        if isinstance(cls.reads, dict):
+            needed = [position for position, needs in enumerate(needs_input_grad) if needs]
+            read = {item for position in needed for item in cls.reads[position]}
+        else:
+            read = set(cls.reads)
+        inputs_read = tuple(sorted(position for position in read if position != "out"))
+        reading = cls._reading[needs_input_grad] = (needs_input_grad, "out" in read, inputs_read)
         return reading
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -325,22 +326,24 @@ class Op:
         data = op.forward(*[tensor.data for tensor in inputs], **params)
         if not _state.grad_enabled:
             return Tensor._wrap(data)
-        needs_input_grad = _one_copy(_patterns, tuple([tensor.requires_grad for tensor in inputs]))
+        needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
         if True not in needs_input_grad:
             return Tensor._wrap(data)
+        needs_input_grad, reads_out, inputs_read = cls._reading.get(needs_input_grad) or cls._what_rule_reads(
+            needs_input_grad
+        )
         # An input made by a recorded op is linked through that op; any other (a leaf, a
         # constant) is held as it is. Ops have no __bool__, so `or` picks the op.
         op.parents = tuple([tensor.op or tensor for tensor in inputs])
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
-        reads_out, inputs_read = cls._what_rule_reads(needs_input_grad)
         op.saved = data if reads_out else None
         for position in inputs_read:
             producer = inputs[position].op
             if producer is not None:  # it keeps its result's numbers for this rule
                 producer.saved = inputs[position].data
-        op.out_shape, op.out_dtype = _one_copy(_shapes, data.shape), data.dtype
+        op.out_shape, op.out_dtype = _shared_shape(data.shape), data.dtype
         out = Tensor._wrap(data, True, op)
         op._output = weakref.ref(out)
         return out

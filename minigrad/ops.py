@@ -200,6 +200,13 @@ def _elementwise(
     Constant scalars (like the 2.0 in ``x * 2.0``) are left to numpy: they have no
     gradient, so a broadcast node for them would show nothing.
     """
+    if len(values) == 2 and not also_broadcast_with:
+        a, b = values
+        if type(b) in (float, int) and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+            # x * 2.0, the commonest call, the short way: to what as_tensors and the
+            # broadcasting check below conclude for it (a constant of x's dtype, nothing
+            # to broadcast), a microsecond less of Python, a sixth of a chain's build.
+            return op.apply(a, _as_tensor(b, a.data.dtype))
     tensors = as_tensors(values)
     if also_broadcast_with or _need_broadcasting(tensors):
         shape = broadcast_shapes(op.name, *[tensor.shape for tensor in tensors], *also_broadcast_with)

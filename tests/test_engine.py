@@ -303,7 +303,7 @@ def test_ops_share_one_copy_of_a_shape_and_of_a_needs_input_grad_pattern(monkeyp
     assert first.op.needs_input_grad is second.op.needs_input_grad == (True, False)
     # The shared copies are cleared when there are many (shapes can vary without end).
     monkeypatch.setattr(engine, "_shapes", {})
-    monkeypatch.setattr(engine, "_MAX_COPIES", 4)
+    monkeypatch.setattr(engine, "_MAX_SHAPES", 4)
     for length in range(1, 20):
         assert (leaf(np.ones(length)) * 2.0).op.out_shape == (length,)
         assert len(engine._shapes) <= 4

@@ -3,6 +3,8 @@
 Covers minigrad/ops.py and minigrad/composite.py.
 """
 
+import operator
+
 import numpy as np
 import pytest
 from conftest import assert_gradcheck, random_array, reduced_count, shapes_and_axes
@@ -272,6 +274,31 @@ def test_a_number_constant_is_shared_read_only_and_exact():
     assert np.isnan((x * float("nan")).data).all()
     assert (x * 1.0001).sum().backward() is None
     np.testing.assert_allclose(x.grad.data, [1.0001, 1.0001])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64])
+@pytest.mark.parametrize("number", [2.5, -0.0, float("nan"), float("-inf"), 3, 0, -7, 2**20])
+@pytest.mark.parametrize(
+    "function",
+    [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.mod, mg.maximum],
+)
+def test_a_python_number_on_the_right_gives_what_a_numpy_scalar_gives(dtype, number, function):
+    # tensor <op> Python number takes a short way past the argument conversion; a numpy
+    # scalar of the same value goes the general way. Both must give the same result.
+    x = mg.tensor(np.array([1.5, -2.0, 0.0, 3.0]).astype(dtype), requires_grad=dtype in (np.float32,))
+    general = np.float64(number) if isinstance(number, float) else np.int64(number)
+    if function is operator.pow and x.dtype.kind == "i" and type(number) is int and number < 0:
+        for exponent in (number, general):  # as in numpy and PyTorch
+            with pytest.raises(ValueError, match="negative integer powers"):
+                function(x, exponent)
+        return
+    with np.errstate(all="ignore"):
+        short, long = function(x, number), function(x, general)
+    assert short.dtype == long.dtype and short.requires_grad == long.requires_grad
+    np.testing.assert_array_equal(short.data, long.data)
+    np.testing.assert_array_equal(np.signbit(short.data), np.signbit(long.data))
+    if short.requires_grad:
+        assert [type(parent) for parent in short.op.parents] == [type(parent) for parent in long.op.parents]
 
 
 # ---- clip ------------------------------------------------------------------------------------
