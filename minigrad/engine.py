@@ -274,6 +274,8 @@ class Op:
     """
 
     name = "op"
+    # Set on an op (in its __dict__) by Tensor.retain_grad: backward then gives its result's gradient to .grad.
+    retains_grad = False
     # "out" and the positions of the inputs the rule reads, or what each input's gradient reads.
     reads: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] = ()
     # Subclasses add their own attributes (what backward needs) in forward.
@@ -484,6 +486,8 @@ def _backpropagate(
                     if grad is not None and wanted is None:
                         _accumulate_leaf(node, _as_gradient(grad), handed_out)
                     continue
+                if grad is not None and node.retains_grad:
+                    _retain(node, grad, handed_out)
                 if grad is None:  # no use passed a gradient back; its inputs get none from it
                     input_grads: Sequence[Any] = (None,) * len(node.parents)
                 elif create_graph:  # ops made by a backward rule are tagged with the op it differentiates
@@ -569,7 +573,15 @@ def _add_into(grads: dict[int, Any], node: Op | Tensor, grad: Any) -> None:
     grads[key] = total
 
 
+def _retain(op: Op, grad: Any, handed_out: set[int]) -> None:
+    """Give ``op``'s result, if the user still holds it, its gradient (see Tensor.retain_grad)."""
+    result = op._output()
+    if result is not None:
+        _accumulate_leaf(result, _as_gradient(grad), handed_out)
+
+
 def _accumulate_leaf(leaf: Tensor, grad: Tensor, handed_out: set[int]) -> None:
+    """Add ``grad`` to the ``.grad`` of ``leaf`` (or of a result whose gradient is retained)."""
     if leaf.grad is not None:
         if not isinstance(leaf.grad, Tensor) or leaf.grad.shape != leaf.shape:
             given = (
@@ -578,7 +590,7 @@ def _accumulate_leaf(leaf: Tensor, grad: Tensor, handed_out: set[int]) -> None:
                 else f"a {type(leaf.grad).__name__}"
             )
             raise RuntimeError(
-                f"backward: a leaf of shape {leaf.shape} has a .grad of {given}, which the new "
+                f"backward: a tensor of shape {leaf.shape} has a .grad of {given}, which the new "
                 f"gradient cannot be added to; set .grad to None (or zero_grad()) first"
             )
         leaf.grad = leaf.grad + grad

@@ -145,6 +145,14 @@ class Tensor:
         """The number of elements (an int, as in numpy)."""
         return self.data.size
 
+    def numel(self) -> int:
+        """PyTorch's name for :attr:`size`, the number of elements."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """PyTorch's name for :attr:`ndim`, the number of axes."""
+        return self.data.ndim
+
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made; False for results of recorded operations."""
@@ -224,6 +232,29 @@ class Tensor:
         can be differentiated again.
         """
         engine.backward(self, grad, create_graph=create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this computed tensor's gradient in its ``.grad`` at each backward pass.
+
+        Backward hands gradients to the leaves only; the gradients of the results in
+        between are dropped as soon as they have been passed on. After ``h.retain_grad()``,
+        ``h.grad`` gets the gradient of the loss with respect to ``h`` at every
+        :meth:`backward` (and :func:`minigrad.grad`), added to what is there, as a leaf's
+        is: so you can look at the gradient of a hidden layer. A leaf keeps its gradient
+        anyway, so this changes nothing for it.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad: this tensor does not require grad, so it will have no gradient "
+                "to keep; compute it from tensors with requires_grad=True, outside mg.no_grad()"
+            )
+        if self.op is not None:
+            self.op.retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this computed tensor (False for a leaf)."""
+        return self.op is not None and self.op.retains_grad
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut off from the graph."""
@@ -323,6 +354,30 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.compare(np.not_equal, self, other)
 
+    def pow(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return ops.neg(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """This tensor with ``value`` where ``mask`` is True (``mask`` broadcasts to its shape).
+
+        ``where(mask, value, self)``: no gradient reaches the filled entries. Used to hide
+        entries from a softmax, e.g. ``scores.masked_fill(~allowed, -np.inf)``.
+        """
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if mask.dtype != bool:
+            raise TypeError(f"masked_fill: the mask must be boolean, got {mask.dtype}")
+        if ops.broadcast_shapes("masked_fill", mask.shape, self.shape) != self.shape:
+            raise ValueError(
+                f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}"
+            )
+        return ops.where(mask, value, self)
+
     # ---- elementwise functions ---------------------------------------------------
 
     def exp(self) -> Tensor:
@@ -360,6 +415,9 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return composite.log_softmax(self, axis)
 
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return composite.logsumexp(self, axis, keepdims)
+
     # ---- reductions ----------------------------------------------------------------
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -386,13 +444,41 @@ class Tensor:
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return composite.std(self, axis, keepdims, ddof)
 
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether every value is nonzero (over ``axis``); a boolean tensor, never recorded."""
+        return Tensor._wrap(
+            np.all(self.data, axis=ops.normalize_axes(axis, self.ndim, "all"), keepdims=keepdims)
+        )
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether some value is nonzero (over ``axis``); a boolean tensor, never recorded."""
+        return Tensor._wrap(
+            np.any(self.data, axis=ops.normalize_axes(axis, self.ndim, "any"), keepdims=keepdims)
+        )
+
     # ---- shape -----------------------------------------------------------------------
 
     def astype(self, dtype: Any) -> Tensor:
         """This tensor converted to ``dtype`` (numpy's name; gradients flow back)."""
         return ops.astype(self, dtype)
 
+    def float(self) -> Tensor:
+        """This tensor as float32 (itself if it is float32 already), as in PyTorch."""
+        return ops.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        """This tensor as float64 (itself if it is float64 already), as in PyTorch."""
+        return ops.astype(self, np.float64)
+
     def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for :meth:`reshape`: ``x.view(-1, 784)``.
+
+        Like numpy's reshape, it gives a view of the same memory where it can and a copy
+        where it cannot (PyTorch's view would raise there instead).
+        """
         return ops.reshape(self, *shape)
 
     def transpose(self, *axes: Any) -> Tensor:
@@ -479,6 +565,16 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a Tensor (a Parameter is one)."""
+    return isinstance(value, Tensor)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether ``|a - b| <= atol + rtol * |b|`` everywhere (numpy's and PyTorch's test); a and b broadcast."""
+    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
 def _shape_from(shape: tuple[Any, ...], caller: str) -> tuple[int, ...]:
     """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], Iterable):
@@ -523,6 +619,11 @@ def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> 
     return Tensor(np.ones(other.shape, dtype or other.dtype), requires_grad)
 
 
+def full_like(other: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in another tensor's shape and (unless given) dtype."""
+    return Tensor(np.full(other.shape, fill_value, dtype or other.dtype), requires_grad)
+
+
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n rows, m columns; square by default)."""
     return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
@@ -544,6 +645,13 @@ def arange(
     return Tensor(values, requires_grad, dtype=dtype)
 
 
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    if not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    return Tensor(np.linspace(start, end, int(steps)), requires_grad, dtype=_float_dtype(dtype))
+
+
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution (seed with :func:`manual_seed`)."""
     dtype = _sample_dtype(dtype, "randn")
@@ -554,6 +662,39 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1) (seed with :func:`manual_seed`)."""
     dtype = _sample_dtype(dtype, "rand")
     return Tensor(random.generator().random(_shape_from(shape, "rand")), requires_grad, dtype)
+
+
+def randn_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """:func:`randn` in another tensor's shape and (unless given) dtype."""
+    return randn(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
+
+
+def rand_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """:func:`rand` in another tensor's shape and (unless given) dtype."""
+    return rand(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = np.int64) -> Tensor:
+    """Random integers in ``[low, high)`` of shape ``size``: ``randint(0, 10, (3,))``.
+
+    ``randint(10, (3,))`` draws from ``[0, 10)``, as in PyTorch, and so does
+    ``randint(10, size=(3,))``.
+    """
+    if size is None and high is not None and not isinstance(high, numbers.Integral):
+        low, high, size = 0, low, high  # randint(high, size)
+    if size is None:
+        raise TypeError(
+            "randint: give the shape of the result, e.g. randint(0, 10, (3,)) or randint(10, size=(3,))"
+        )
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: the range [{low}, {high}) is empty; high must be greater than low")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        raise TypeError(f"randint: the dtype must be an integer dtype, got {dtype}")
+    shape = _shape_from((size,) if isinstance(size, Iterable) else (size,), "randint")
+    return Tensor._wrap(random.generator().integers(low, high, shape, dtype=dtype))
 
 
 def _sample_dtype(dtype: Any, caller: str) -> np.dtype:

@@ -690,3 +690,64 @@ def test_detach_stops_the_gradient():
     y = x * x.detach()
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 2.0])
+
+
+# ---- retain_grad ---------------------------------------------------------------------
+
+
+def test_retain_grad_keeps_a_hidden_results_gradient_and_accumulates_it():
+    x = leaf([1.0, -2.0, 3.0])
+    hidden = x * 3.0
+    hidden.retain_grad()
+    loss = (hidden * hidden).sum()
+    assert hidden.retains_grad and not x.retains_grad and not loss.retains_grad
+    loss.backward()
+    np.testing.assert_allclose(hidden.grad.data, 2 * hidden.data)  # d(sum h^2)/dh = 2h
+    loss.backward()  # as a leaf's, the gradient adds up
+    np.testing.assert_allclose(hidden.grad.data, 4 * hidden.data)
+    (gradient_of_x,) = mg.grad(loss, x)  # mg.grad fills it too, as torch.autograd.grad does
+    np.testing.assert_allclose(hidden.grad.data, 6 * hidden.data)
+    np.testing.assert_allclose(gradient_of_x.data, 18 * x.data)
+    other = x * 2.0  # not retained: no gradient, as before
+    (other * hidden).sum().backward()
+    assert other.grad is None
+
+
+def test_a_retained_gradient_has_memory_of_its_own():
+    x = leaf([1.0, 2.0])
+    shifted = x + 1.0  # add's rule hands the same gradient to x
+    shifted.retain_grad()
+    total = shifted.sum()
+    total.retain_grad()
+    seed = np.ones(())  # float64, as x: passed through as it is
+    total.backward(seed)
+    assert not np.shares_memory(total.grad.data, seed)
+    assert not np.shares_memory(shifted.grad.data, x.grad.data)
+    shifted.grad.data[0] = 100.0
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_retain_grad_with_create_graph_keeps_a_gradient_that_can_be_differentiated():
+    x = leaf([1.0, 2.0])
+    square = x * x
+    square.retain_grad()
+    (square * square).sum().backward(create_graph=True)  # d/dsquare = 2 * square = 2x^2
+    assert square.grad.requires_grad
+    (twice_x_squared,) = mg.grad(square.grad.sum(), x)
+    np.testing.assert_allclose(twice_x_squared.data, 4 * x.data)
+
+
+def test_retain_grad_on_a_leaf_changes_nothing_and_without_grad_is_an_error():
+    x = leaf([1.0])
+    x.retain_grad()
+    assert not x.retains_grad
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0])
+    with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require grad"):
+        mg.tensor([1.0]).retain_grad()
+    hidden = x * 2.0
+    hidden.retain_grad()
+    loss = (hidden * 1.0).sum()
+    del hidden  # a retained result the user dropped gets nothing, and nothing fails
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0])

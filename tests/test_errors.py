@@ -199,7 +199,7 @@ def test_backward_into_a_grad_of_the_wrong_kind_is_an_error(bad_grad, given):
     x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     x.grad = bad_grad
     with pytest.raises(
-        RuntimeError, match=rf"backward: a leaf of shape \(2,\) has a \.grad of {re.escape(given)}"
+        RuntimeError, match=rf"backward: a tensor of shape \(2,\) has a \.grad of {re.escape(given)}"
     ):
         (x * x).sum().backward()
 
