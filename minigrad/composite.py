@@ -172,3 +172,22 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
         return ops.clone(x)  # nothing to normalize, and no maximum to subtract
     shifted = x - x.max(axis, keepdims=True).detach()
     return shifted - shifted.exp().sum(axis, keepdims=True).log()
+
+
+@composite
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, which cannot overflow; its gradient is softmax(x).
+
+    The largest value is subtracted before exp and added back after log: the result
+    does not depend on it, so it is a constant here, taken from the numbers. Where it
+    is infinite (a slice of all -inf, or an inf) 0 is subtracted instead, which gives
+    -inf or inf, as in PyTorch.
+    """
+    x = ops._tensor(x)
+    axes = ops.normalize_axes(axis, x.ndim, "logsumexp")
+    if x.size == 0:  # no largest value; the sum of no exponentials is 0, its log -inf
+        return x.exp().sum(axes, keepdims).log()
+    peak = x.data.max(axis=axes, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0).astype(x.dtype)
+    total = (x - peak).exp().sum(axes, keepdims).log()
+    return total + (peak if keepdims else peak.squeeze(axes))

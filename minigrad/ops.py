@@ -549,6 +549,9 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return Concatenate.apply(*tensors, axis=axis)
 
 
+cat = concatenate  # PyTorch's name
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     """The matrix product, with numpy's rules for 1-D operands and leading axes."""
     a, b = as_tensors((a, b))

@@ -942,3 +942,33 @@ def test_argmax_and_argmin_take_one_axis():
 
 def test_broadcast_to_takes_an_int_as_a_one_axis_shape_like_numpy():
     np.testing.assert_array_equal(mg.broadcast_to(mg.tensor(2.0), 3).data, np.broadcast_to(2.0, 3))
+
+
+# ---- logsumexp -----------------------------------------------------------------------------
+
+
+@settings(deadline=None, max_examples=30)
+@given(shapes_and_axes(), st.booleans())
+def test_logsumexp_matches_numpy_and_its_gradient_is_softmax(shape_and_axis, keepdims):
+    shape, axis = shape_and_axis
+    x = np.asarray(random_array(*shape) * 3)
+    expected = np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    np.testing.assert_allclose(mg.logsumexp(mg.tensor(x), axis, keepdims).data, expected, rtol=1e-12)
+    assert_gradcheck(lambda t: mg.logsumexp(t, axis, keepdims), x)
+
+
+def test_logsumexp_is_exact_for_large_and_infinite_values():
+    x = mg.tensor([[1000.0, 1000.0], [-np.inf, -np.inf], [np.inf, 1.0], [-np.inf, 2.0]], dtype=np.float64)
+    x.requires_grad_()
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) for the row of -inf, as in numpy
+        result = x.logsumexp(axis=1)
+        result[[0, 3]].sum().backward()
+    np.testing.assert_array_equal(result.data[1:], [-np.inf, np.inf, 2.0])
+    np.testing.assert_allclose(result.data[0], 1000.0 + np.log(2.0), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.data[[0, 3]], [[0.5, 0.5], [0.0, 1.0]])
+    with np.errstate(divide="ignore"):
+        assert x.logsumexp(axis=1, keepdims=True).shape == (4, 1)
+    with np.errstate(divide="ignore"):
+        assert mg.logsumexp(mg.zeros(0, 3), axis=0).data.tolist() == [-np.inf] * 3
+    with pytest.raises(ValueError, match="logsumexp"):
+        x.logsumexp(axis=2)

@@ -366,3 +366,102 @@ def test_python_abs_is_the_recorded_abs():
     assert y.op.name == "abs"
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
+
+
+# ---- PyTorch's names and small helpers ---------------------------------------------------
+
+
+def test_pytorch_method_names_do_what_the_numpy_ones_do():
+    x = mg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert x.view(3, 2).shape == (3, 2) and x.view(-1).shape == (6,)
+    assert x.numel() == 6 and x.dim() == 2
+    np.testing.assert_array_equal(x.pow(2).data, (x**2).data)
+    np.testing.assert_array_equal(x.neg().data, (-x).data)
+    np.testing.assert_array_equal(x.matmul(x.T).data, (x @ x.T).data)
+    (x.view(6) * mg.arange(6.0)).sum().backward()  # gradients flow through view
+    np.testing.assert_array_equal(x.grad.data, np.arange(6.0).reshape(2, 3))
+
+
+def test_float_and_double_convert_and_pass_gradients_back_in_the_original_dtype():
+    x = mg.tensor([1.5, 2.5], requires_grad=True)
+    assert x.float() is x  # float32 already, as in PyTorch
+    wide = x.double()
+    assert wide.dtype == np.float64 and wide.double() is wide
+    (wide * 2.0).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    assert mg.tensor([1, 2]).float().dtype == np.float32
+
+
+def test_all_and_any_reduce_to_booleans_and_are_never_recorded():
+    x = mg.tensor([[1.0, 0.0], [2.0, 3.0]], requires_grad=True)
+    assert not x.all().item() and x.any().item()
+    np.testing.assert_array_equal(x.all(axis=1).data, [False, True])
+    np.testing.assert_array_equal(x.any(axis=0, keepdims=True).data, [[True, True]])
+    assert not x.all().requires_grad
+    with pytest.raises(ValueError, match="all: axis 2"):
+        x.all(axis=2)
+
+
+def test_masked_fill_fills_where_the_mask_is_true_and_passes_no_gradient_there():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    mask = np.array([True, False])  # broadcasts over the rows
+    filled = x.masked_fill(mask, -np.inf)
+    np.testing.assert_array_equal(filled.data, [[-np.inf, 2.0], [-np.inf, 4.0]])
+    filled.softmax(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data[:, 0], [0.0, 0.0])
+    with pytest.raises(TypeError, match="masked_fill: the mask must be boolean"):
+        x.masked_fill(np.array([1, 0]), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill: shapes \(3, 2\) and \(2, 2\) do not broadcast"):
+        x.masked_fill(np.ones((3, 2), dtype=bool), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill: a mask of shape \(2, 1, 2\) does not broadcast"):
+        x.masked_fill(np.ones((2, 1, 2), dtype=bool), 0.0)  # it would make the result larger
+
+
+def test_creation_functions_with_pytorchs_names():
+    x = mg.tensor(np.zeros((2, 3), dtype=np.float64))
+    full = mg.full_like(x, 7.0)
+    assert full.shape == (2, 3) and full.dtype == np.float64 and (full.data == 7.0).all()
+    assert mg.full_like(x, 1, dtype=np.int64).dtype == np.int64
+    line = mg.linspace(0, 1, 5)
+    assert line.dtype == np.float32
+    np.testing.assert_array_equal(line.data, [0.0, 0.25, 0.5, 0.75, 1.0])
+    with pytest.raises(ValueError, match="linspace: steps must be a non-negative int"):
+        mg.linspace(0, 1, 2.5)
+    for like in (mg.randn_like, mg.rand_like):
+        mg.manual_seed(3)
+        first = like(x, requires_grad=True)
+        mg.manual_seed(3)
+        assert first.shape == (2, 3) and first.dtype == np.float64 and first.requires_grad
+        np.testing.assert_array_equal(first.data, like(x).data)
+    assert mg.is_tensor(x) and mg.is_tensor(mg.nn.Parameter(np.ones(2))) and not mg.is_tensor(x.data)
+    assert mg.allclose(x, np.zeros((2, 3)) + 1e-9) and not mg.allclose(x, 1e-3)
+    assert mg.cat([x, x]).shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    "call, low, high, shape",
+    [
+        (lambda: mg.randint(0, 10, (50,)), 0, 10, (50,)),
+        (lambda: mg.randint(10, (5, 10)), 0, 10, (5, 10)),  # randint(high, size), as in PyTorch
+        (lambda: mg.randint(5, size=40), 0, 5, (40,)),
+        (lambda: mg.randint(-3, 3, size=(60,), dtype=np.int32), -3, 3, (60,)),
+    ],
+)
+def test_randint_draws_integers_in_the_half_open_range(call, low, high, shape):
+    mg.manual_seed(0)
+    values = call()
+    assert values.shape == shape and values.dtype.kind == "i" and not values.requires_grad
+    assert values.data.min() >= low and values.data.max() < high
+    assert len(np.unique(values.data)) > 1
+    mg.manual_seed(0)
+    np.testing.assert_array_equal(call().data, values.data)
+
+
+def test_randint_errors_say_what_to_pass():
+    with pytest.raises(TypeError, match=r"randint: give the shape"):
+        mg.randint(0, 10)
+    with pytest.raises(ValueError, match=r"randint: the range \[5, 5\) is empty"):
+        mg.randint(5, 5, (2,))
+    with pytest.raises(TypeError, match="randint: the dtype must be an integer dtype"):
+        mg.randint(0, 5, (2,), dtype=np.float32)
