@@ -219,6 +219,14 @@ def test_backward_graph_names_parameters_by_module_path_and_collapses():
     assert "backward ops" in viz.draw_backward(loss, depth=1).source
 
 
+def test_an_eval_mode_batch_norm_draws_its_running_statistics_by_name():
+    model, _ = small_network()
+    model.eval()
+    drawn = Structure(viz.draw_graph(model(mg.randn(4, 2)).sum())).counts()
+    assert {"1.running_mean", "1.running_var", "1.weight"} <= set(drawn)
+    assert "constant" in drawn  # the input batch, which is no model's tensor
+
+
 def test_a_gradient_passed_through_unchanged_is_drawn_from_the_seed():
     # L = a * b + c: dL/dc is dL/dL itself, which add hands on unchanged. It once
     # came out as an unlinked copy: a KeyError for a one-value seed, a grey constant

@@ -49,7 +49,7 @@ class ModuleList(Module):
         for child_name in list(self._modules):
             delattr(self, child_name)
         self.extend(modules)
-        self._name_parameters(prefix)
+        self._name_tensors(prefix)
         return self
 
     def __len__(self) -> int:
@@ -87,7 +87,7 @@ class Sequential(ModuleList):
         part = Sequential()
         for name in list(self._modules)[index]:
             setattr(part, name, self._modules[name])
-        part._name_parameters(prefix)  # the model's names, not the slice's
+        part._name_tensors(prefix)  # the model's names, not the slice's
         return part
 
     def forward(self, x: Any) -> Any:

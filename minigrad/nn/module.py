@@ -113,8 +113,8 @@ class Module:
         A name in two registries would be listed (and saved) twice, the stale one
         with a value the attribute no longer holds.
         """
-        names_parameters = isinstance(value, (Parameter, Module))
-        prefix = self._path_prefix() if names_parameters else ""
+        names_tensors = isinstance(value, (Tensor, Module))  # a parameter, a buffer or a module
+        prefix = self._path_prefix() if names_tensors else ""
         for other in (self._parameters, self._buffers, self._modules):
             if other is not registry:
                 other.pop(name, None)
@@ -122,8 +122,8 @@ class Module:
         object.__setattr__(self, name, value)
         if isinstance(value, Module):  # its calls are drawn in a box with this title
             object.__setattr__(value, "_scope_label", f"{name}: {type(value).__name__}")
-        if names_parameters:
-            self._name_parameters(prefix)
+        if names_tensors:
+            self._name_tensors(prefix)
 
     def _check_new_name(self, method: str, name: str, registry: dict[str, Any]) -> None:
         """Refuse a name that is not one (empty, dotted) or is an attribute of another kind, as PyTorch does.
@@ -152,24 +152,30 @@ class Module:
                 f"({expected.__name__} or None expected)"
             )
 
-    def _name_parameters(self, prefix: str = "") -> None:
-        """Label each parameter with its path, e.g. ``0.weight``: ``prefix`` and its path from here.
+    def _name_tensors(self, prefix: str = "") -> None:
+        """Label each parameter and buffer with its path, e.g. ``0.weight`` or ``1.running_var``.
 
-        Run whenever a parameter or a module is registered, so once a model is built its
-        parameters carry their paths from the outermost module.
+        The label is ``prefix`` and the path from here. Run whenever a parameter, a
+        buffer or a module is registered, so once a model is built its tensors carry
+        their paths from the outermost module, and drawings show them by those names
+        (an eval-mode batch norm's running statistics, say, rather than "constant").
         """
-        for path, parameter in self.named_parameters():
-            parameter.name = prefix + path
+        for path, tensor in self._named_tensors():
+            tensor.name = prefix + path
+
+    def _named_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        yield from self.named_parameters()
+        yield from self.named_buffers()
 
     def _path_prefix(self) -> str:
-        """This module's path in the model it sits in, with a dot (``"1."``), as its parameters' names show.
+        """This module's path in the model it sits in, with a dot (``"1."``), as its tensors' names show.
 
         A module does not know its parent; once it has been put in one, its parameters
         are named from there, so a module that changes later (an ``insert`` into
         ``model[1]``) names its new parameters from there too. "" for an outermost one.
         """
-        for path, parameter in self.named_parameters():
-            name = parameter.name
+        for path, tensor in self._named_tensors():
+            name = tensor.name
             if name is not None and name.endswith("." + path):
                 return name[: len(name) - len(path)]
             if name == path:
