@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
+
+import numpy as np
 
 from minigrad import random
 from minigrad.tensor import Tensor
@@ -22,6 +25,90 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return tensor
 
 
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with samples of N(mean, std**2) truncated to [a, b]: values outside are redrawn.
+
+    ``a`` and ``b`` are absolute bounds, not multiples of ``std``: a weight of std 0.02 cut at
+    two standard deviations is ``trunc_normal_(w, std=0.02, a=-0.04, b=0.04)``.
+
+    With ``alpha = (a - mean) / std`` and ``beta = (b - mean) / std``, and phi, Phi the
+    density and CDF of N(0, 1), the values have density::
+
+        p(x) = phi((x - mean) / std) / (std * Z)  on [a, b],  Z = Phi(beta) - Phi(alpha),
+
+    mean ``mean + std * (phi(alpha) - phi(beta)) / Z`` and a variance below ``std**2``.
+    """
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise ValueError(
+            f"trunc_normal_: needs a finite mean and a finite, positive std, got mean={mean}, std={std}"
+        )
+    if not a < b:
+        raise ValueError(
+            f"trunc_normal_: needs bounds a < b, got a={a}, b={b}; "
+            f"swap them, or use constant_ to fill with a single value"
+        )
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            f"trunc_normal_: mean={mean} is more than 2 std from [a, b] = [{a}, {b}], so the values "
+            f"crowd at the bound nearest the mean; a and b are absolute bounds, not offsets from the mean",
+            stacklevel=2,
+        )
+    z = _standard_truncated_normal((a - mean) / std, (b - mean) / std, tensor.size)
+    # mean + std * z can round one ulp past a bound.
+    tensor.data[...] = np.clip(mean + std * z, a, b).reshape(tensor.shape)
+    return tensor
+
+
+def _normal_cdf(x: float) -> float:
+    """Phi(x), the probability that a sample of N(0, 1) is at most x."""
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+# Inverting Phi would need erfinv, which numpy lacks, and loses all precision in a tail, where
+# Phi(alpha) and Phi(beta) round to the same float. Rejection sampling is exact with only exp and
+# log: draw from a proposal, keep each value with the right probability, redraw the rest.
+def _standard_truncated_normal(alpha: float, beta: float, count: int) -> np.ndarray:
+    """``count`` samples of N(0, 1) truncated to [alpha, beta]."""
+    rng = random.generator()
+    if _normal_cdf(beta) - _normal_cdf(alpha) > 0.3:
+        # Most samples of N(0, 1) fall in [alpha, beta] already.
+        return _redraw_rejected(rng.standard_normal, lambda z: (alpha <= z) & (z <= beta), count)
+    if beta <= 0:  # N(0, 1) is symmetric: take -z with z in [-beta, -alpha]
+        return -_standard_truncated_normal(-beta, -alpha, count)
+    # [alpha, beta] is narrow, or far out in the right tail. Propose z = alpha + e, with e
+    # exponential of rate `peak`, cut at beta - alpha (uniform if peak = 0). The target density
+    # divided by the proposal's is then proportional to exp(-(z - peak)**2 / 2), largest (1) at
+    # z = peak: keeping each z with that probability leaves exactly the truncated normal. Some
+    # 45% or more of the proposals are kept, however narrow or far out the interval is.
+    peak = max(alpha, 0.0)  # where exp(-z**2 / 2) is highest on [alpha, beta]
+    cut = math.expm1(-peak * (beta - alpha))
+
+    def propose(n: int) -> np.ndarray:
+        if peak == 0.0:
+            return rng.uniform(alpha, beta, n)
+        return alpha - np.log1p(rng.uniform(size=n) * cut) / peak  # the cut exponential's inverse CDF
+
+    def accept(z: np.ndarray) -> np.ndarray:
+        return rng.uniform(size=z.shape) < np.exp(-0.5 * (z - peak) ** 2)
+
+    return _redraw_rejected(propose, accept, count)
+
+
+def _redraw_rejected(
+    draw: Callable[[int], np.ndarray], accept: Callable[[np.ndarray], np.ndarray], count: int
+) -> np.ndarray:
+    """``count`` draws, each redrawn until ``accept`` keeps it (one vectorized round at a time)."""
+    samples = draw(count)
+    rejected = ~accept(samples)
+    while rejected.any():
+        redrawn = draw(np.count_nonzero(rejected))
+        samples[rejected] = redrawn
+        rejected[rejected] = ~accept(redrawn)
+    return samples
+
+
 def constant_(tensor: Tensor, value: float) -> Tensor:
     """Fill with ``value``."""
     tensor.data[...] = value
@@ -36,15 +123,36 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity: ones on the diagonal, zeros elsewhere.
+
+    A Linear layer of this weight (and a zero bias) passes its first min(out, in) inputs through.
+    """
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"eye_: the identity needs a 2-D tensor such as a Linear weight, got shape {tensor.shape}"
+        )
+    tensor.data[...] = np.eye(*tensor.shape)
+    return tensor
+
+
 def fan_in(tensor: Tensor) -> int:
     """The number of inputs feeding each output: ``in_features`` for a Linear weight."""
     return _fans(tensor, "fan_in")[0]
 
 
+def _check_is_weight(tensor: Tensor, caller: str) -> None:
+    """A weight has at least 2 dimensions: (out, in, *receptive field)."""
+    if tensor.ndim < 2:
+        raise ValueError(
+            f"{caller}: needs a weight of at least 2 dimensions, got shape {tensor.shape}; "
+            f"fill a bias or other 1-D tensor elementwise, with zeros_, uniform_ or normal_"
+        )
+
+
 def _fans(tensor: Tensor, caller: str) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (out, in, *receptive field), as PyTorch counts them."""
-    if tensor.ndim < 2:
-        raise ValueError(f"{caller}: needs a weight of at least 2 dimensions, got shape {tensor.shape}")
+    _check_is_weight(tensor, caller)
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
@@ -146,3 +254,30 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if not _has_elements(tensor, "xavier_normal_"):
         return tensor
     return normal_(tensor, 0.0, _xavier_std(tensor, gain, "xavier_normal_"))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014).
+
+    The weight is read as a matrix W of shape (rows, cols) = (shape[0], size / shape[0]).
+    When rows <= cols its rows are orthonormal, ``W W^T = gain**2 I``; otherwise its columns
+    are, ``W^T W = gain**2 I``. Every singular value is ``gain``, so a deep linear network of
+    such square weights keeps the norm of what flows through it, forward and backward.
+
+    W is uniform (Haar-distributed) among such matrices: factorize a matrix A of N(0, 1)
+    samples as A = QR, then flip the sign of each column of Q whose diagonal entry of R is
+    negative. Without the flip, Q would follow the sign convention of the QR routine rather
+    than the uniform distribution (Mezzadri, 2007).
+    """
+    _check_is_weight(tensor, "orthogonal_")
+    if not _has_elements(tensor, "orthogonal_"):
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.size // rows
+    # QR makes the columns of Q orthonormal, so factorize the tall way and transpose back.
+    wide = rows < cols
+    gaussian = random.generator().standard_normal((cols, rows) if wide else (rows, cols))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0)
+    tensor.data[...] = (gain * (q.T if wide else q)).reshape(tensor.shape)
+    return tensor
