@@ -195,10 +195,11 @@ def _need_broadcasting(tensors: list[Tensor]) -> bool:
 def _elementwise(
     op: type[Op], values: Sequence[Any], also_broadcast_with: tuple[tuple, ...] = (), **params: Any
 ) -> Tensor:
-    """Apply an elementwise op, broadcasting the operands explicitly first.
+    """Apply an elementwise op, broadcasting the operands that require grad explicitly first.
 
-    Constant scalars (like the 2.0 in ``x * 2.0``) are left to numpy: they have no
-    gradient, so a broadcast node for them would show nothing.
+    Constants (the 2.0 in ``x * 2.0``, an eval-mode batch norm's running mean) are left
+    to numpy: they have no gradient, so a broadcast of one would not be recorded, and
+    it would only hide the constant itself (and its name) from drawings.
     """
     if len(values) == 2 and not also_broadcast_with:
         a, b = values
@@ -213,7 +214,7 @@ def _elementwise(
         if _recording(tensors):
             tensors = [
                 tensor
-                if tensor.shape == shape or (tensor.ndim == 0 and not tensor.requires_grad)
+                if tensor.shape == shape or not tensor.requires_grad
                 else BroadcastTo.apply(tensor, shape=shape)  # the shape is checked above
                 for tensor in tensors
             ]
