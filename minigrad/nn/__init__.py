@@ -4,7 +4,7 @@
 """
 
 from minigrad.nn import functional, init
-from minigrad.nn.container import ModuleList, Sequential
+from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigrad.nn.layers import Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.module import IncompatibleKeys, Module
@@ -24,8 +24,11 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
