@@ -18,17 +18,22 @@ def make_optimizer(*lrs):
     return optim.SGD(groups)
 
 
-def learning_rates(make_schedulers, lrs=(0.1,), epochs=10):
-    """The first group's lr at creation and after each of ``epochs`` scheduler steps."""
+def group_rates(make_schedulers, lrs=(0.1,), epochs=10):
+    """Every group's lr at creation and after each of ``epochs`` scheduler steps, a row per epoch."""
     opt = make_optimizer(*lrs)
     schedulers = make_schedulers(opt)
-    rates = [opt.param_groups[0]["lr"]]
+    rates = [[group["lr"] for group in opt.param_groups]]
     for _ in range(epochs):
         opt.step()
         for scheduler in schedulers:
             scheduler.step()
-        rates.append(opt.param_groups[0]["lr"])
+        rates.append([group["lr"] for group in opt.param_groups])
     return rates
+
+
+def learning_rates(make_schedulers, lrs=(0.1,), epochs=10):
+    """The first group's lr at creation and after each of ``epochs`` scheduler steps."""
+    return [row[0] for row in group_rates(make_schedulers, lrs, epochs)]
 
 
 # ---- the documented formulas ---------------------------------------------------------
@@ -371,3 +376,460 @@ def test_multistep_lr_resumes_from_a_saved_file(tmp_path):
     scheduler.step()
     resumed.step()
     assert resumed.get_last_lr() == scheduler.get_last_lr() == [0.0125]
+
+
+# ---- ConstantLR and PolynomialLR -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("factor", "total_iters"), [(0.5, 4), (1 / 3, 5), (0.1, 1), (1.0, 2)])
+def test_constant_lr_reduces_the_rate_for_total_iters_epochs(factor, total_iters):
+    lrs = (0.1, 0.02)
+    rates = group_rates(
+        lambda opt: [lr_scheduler.ConstantLR(opt, factor, total_iters)], lrs, epochs=total_iters + 4
+    )
+    expected = [
+        [lr * (factor if epoch < total_iters else 1.0) for lr in lrs] for epoch in range(total_iters + 5)
+    ]
+    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize(("total_iters", "power"), [(5, 1.0), (6, 2.0), (7, 0.5), (1, 1.0)])
+def test_polynomial_lr_decays_to_zero_along_a_power(total_iters, power):
+    lrs = (0.1, 0.3)
+    rates = group_rates(
+        lambda opt: [lr_scheduler.PolynomialLR(opt, total_iters, power)], lrs, epochs=2 * total_iters
+    )
+    expected = [
+        [lr * (1 - min(epoch, total_iters) / total_iters) ** power for lr in lrs]
+        for epoch in range(2 * total_iters + 1)
+    ]
+    np.testing.assert_allclose(rates, expected, rtol=1e-14, atol=1e-17)
+    assert rates[total_iters:] == [[0.0, 0.0]] * (total_iters + 1)
+
+
+@pytest.mark.parametrize(
+    ("make_schedulers", "formula"),
+    [
+        (
+            lambda opt: [lr_scheduler.ConstantLR(opt, 0.25, 4), lr_scheduler.ExponentialLR(opt, 0.9)],
+            lambda epoch: 0.1 * 0.9**epoch * (0.25 if epoch < 4 else 1.0),
+        ),
+        (
+            lambda opt: [
+                lr_scheduler.LinearLR(opt, 0.2, total_iters=3),
+                lr_scheduler.PolynomialLR(opt, 6, 2.0),
+            ],
+            lambda epoch: 0.1 * (0.2 + 0.8 * min(epoch, 3) / 3) * (1 - min(epoch, 6) / 6) ** 2,
+        ),
+        (
+            lambda opt: [lr_scheduler.PolynomialLR(opt, 8, 0.5), lr_scheduler.StepLR(opt, 3, gamma=0.5)],
+            lambda epoch: 0.1 * (1 - min(epoch, 8) / 8) ** 0.5 * 0.5 ** (epoch // 3),
+        ),
+    ],
+    ids=["constant-exponential", "linear-polynomial", "polynomial-step"],
+)
+def test_constant_and_polynomial_lr_chain_with_other_schedules(make_schedulers, formula):
+    rates = learning_rates(make_schedulers, epochs=10)
+    np.testing.assert_allclose(rates, [formula(epoch) for epoch in range(11)], rtol=1e-14, atol=1e-17)
+
+
+def test_constant_and_polynomial_lr_check_their_arguments():
+    opt = make_optimizer(0.1)
+    for make, message in [
+        (lambda: lr_scheduler.ConstantLR(opt, factor=0), r"ConstantLR: factor must be in \(0, 1\], got 0"),
+        (
+            lambda: lr_scheduler.ConstantLR(opt, factor=1.5),
+            r"ConstantLR: factor must be in \(0, 1\], got 1.5",
+        ),
+        (
+            lambda: lr_scheduler.ConstantLR(opt, total_iters=0),
+            "ConstantLR: total_iters must be at least 1, got 0",
+        ),
+        (
+            lambda: lr_scheduler.PolynomialLR(opt, total_iters=0),
+            "PolynomialLR: total_iters must be at least 1",
+        ),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            make()
+    with pytest.raises(TypeError, match="PolynomialLR: expected an optimizer"):
+        lr_scheduler.PolynomialLR([mg.zeros(1, requires_grad=True)])
+
+
+# ---- OneCycleLR: stepped once per batch ---------------------------------------------------
+
+
+def one_cycle(step, start, peak, end, total_steps, pct_start=0.3, anneal_strategy="cos", three_phase=False):
+    """OneCycleLR's docstring formula: from start to peak, then to end (three phases: back to start first)."""
+
+    def anneal(u, v, x):
+        if anneal_strategy == "cos":
+            return v + (u - v) * (1 + math.cos(math.pi * x)) / 2
+        return u + (v - u) * x
+
+    a = pct_start * total_steps - 1  # the step of the peak
+    if step <= a:
+        return anneal(start, peak, step / a)
+    if not three_phase:
+        return anneal(peak, end, (step - a) / (total_steps - 1 - a))
+    if step <= 2 * a:
+        return anneal(peak, start, (step - a) / a)
+    return anneal(start, end, (step - 2 * a) / (total_steps - 1 - 2 * a))
+
+
+@pytest.mark.parametrize("three_phase", [False, True], ids=["two-phase", "three-phase"])
+@pytest.mark.parametrize("anneal_strategy", ["cos", "linear"])
+@pytest.mark.parametrize(("total_steps", "pct_start"), [(20, 0.3), (23, 0.25)])
+def test_one_cycle_lr_climbs_to_max_lr_and_anneals(total_steps, pct_start, anneal_strategy, three_phase):
+    max_lrs = (1.0, 0.5)
+    options = {"pct_start": pct_start, "anneal_strategy": anneal_strategy, "three_phase": three_phase}
+    # The step after the last batch, to step total_steps, is allowed.
+    rates = group_rates(
+        lambda opt: [lr_scheduler.OneCycleLR(opt, list(max_lrs), total_steps, **options)],
+        lrs=(0.1, 0.1),
+        epochs=total_steps,
+    )
+    expected = [
+        [one_cycle(step, peak / 25, peak, peak / 25 / 1e4, total_steps, **options) for peak in max_lrs]
+        for step in range(total_steps + 1)
+    ]
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    assert rates[0] == pytest.approx([0.04, 0.02], rel=1e-15)  # max_lr / div_factor, whatever the lr was
+    peak = pct_start * total_steps - 1
+    if peak.is_integer():  # the peak falls on a step
+        assert rates[int(peak)] == pytest.approx(list(max_lrs), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("make_optimizer_with_momentum", "momentum_of"),
+    [
+        (lambda: optim.SGD([mg.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9), lambda g: g["momentum"]),
+        (lambda: optim.Adam([mg.zeros(1, requires_grad=True)], betas=(0.9, 0.99)), lambda g: g["betas"][0]),
+    ],
+    ids=["sgd-momentum", "adam-beta1"],
+)
+def test_one_cycle_lr_cycles_the_momentum_the_other_way(make_optimizer_with_momentum, momentum_of):
+    opt = make_optimizer_with_momentum()
+    scheduler = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, base_momentum=0.8, max_momentum=0.9)
+    momenta = [momentum_of(opt.param_groups[0])]
+    for _ in range(10):
+        opt.step()
+        scheduler.step()
+        momenta.append(momentum_of(opt.param_groups[0]))
+    np.testing.assert_allclose(
+        momenta, [one_cycle(step, 0.9, 0.8, 0.9, 10) for step in range(11)], rtol=1e-12
+    )
+    assert min(momenta) == pytest.approx(0.8, rel=1e-15)  # at the peak of the rate
+    if "betas" in opt.param_groups[0]:
+        assert opt.param_groups[0]["betas"][1] == 0.99
+
+
+def test_one_cycle_lr_takes_epochs_and_steps_per_epoch():
+    by_epochs = learning_rates(
+        lambda opt: [lr_scheduler.OneCycleLR(opt, 1.0, epochs=3, steps_per_epoch=7)], epochs=21
+    )
+    assert by_epochs == learning_rates(
+        lambda opt: [lr_scheduler.OneCycleLR(opt, 1.0, total_steps=21)], epochs=21
+    )
+
+
+def test_one_cycle_lr_stepping_past_total_steps_is_an_error():
+    opt = make_optimizer(0.1)
+    scheduler = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=4)
+    for _ in range(4):
+        scheduler.step()
+    with pytest.raises(ValueError, match="OneCycleLR: tried to go to step 5, past total_steps=4"):
+        scheduler.step()
+
+
+class PlainGradientDescent(optim.Optimizer):
+    """An optimizer without momentum."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, param, group):
+        param.data -= group["lr"] * param.grad.data
+
+
+def test_one_cycle_lr_cycles_the_momentum_only_of_an_optimizer_with_one():
+    opt = PlainGradientDescent([mg.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(
+        ValueError, match="OneCycleLR: cycle_momentum=True needs an optimizer with a momentum"
+    ):
+        lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    scheduler = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10, cycle_momentum=False)
+    scheduler.step()
+    assert scheduler.get_last_lr() == pytest.approx([one_cycle(1, 0.04, 1.0, 4e-6, 10)], rel=1e-12)
+    assert set(opt.param_groups[0]) == {"params", "lr", "initial_lr", "max_lr", "min_lr"}
+
+
+def test_one_cycle_lr_checks_its_arguments():
+    opt = make_optimizer(0.1, 0.2)
+    for options, message in [
+        ({}, "pass total_steps, or both epochs and steps_per_epoch"),
+        ({"epochs": 3}, "pass total_steps, or both epochs and steps_per_epoch"),
+        ({"total_steps": 0}, "total_steps must be a positive int, got 0"),
+        ({"total_steps": 10.0}, "total_steps must be a positive int, got 10.0"),
+        ({"epochs": 2, "steps_per_epoch": -5}, "steps_per_epoch must be a positive int, got -5"),
+        ({"total_steps": 10, "pct_start": 1.5}, "pct_start must be in [0, 1], got 1.5"),
+        ({"total_steps": 10, "pct_start": 0.1}, "pct_start=0.1 and total_steps=10 put the peak at step 0"),
+        (
+            {"total_steps": 10, "anneal_strategy": "exp"},
+            "anneal_strategy must be 'cos' or 'linear', got 'exp'",
+        ),
+        ({"total_steps": 10, "max_lr": [1.0]}, "got 1 max_lrs for an optimizer with 2 parameter groups"),
+        ({"total_steps": 10, "base_momentum": [0.8] * 3}, "got 3 base_momentums for an optimizer with 2"),
+    ]:
+        with pytest.raises(ValueError, match=f"OneCycleLR: {re.escape(message)}"):
+            lr_scheduler.OneCycleLR(opt, **{"max_lr": 1.0, **options})
+    with pytest.raises(
+        KeyError, match="OneCycleLR: resuming at last_epoch=3 needs 'initial_lr', 'max_lr', 'min_lr'"
+    ):
+        lr_scheduler.OneCycleLR(make_optimizer(0.1), max_lr=1.0, total_steps=10, last_epoch=3)
+
+
+# ---- SequentialLR: one schedule after another ------------------------------------------------
+
+
+def warm_up_then_cosine(opt):
+    warm_up = lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5)
+    decay = lr_scheduler.CosineAnnealingLR(opt, T_max=20, eta_min=0.001)
+    return lr_scheduler.SequentialLR(opt, [warm_up, decay], milestones=[5])
+
+
+def test_sequential_lr_warms_up_then_follows_the_cosine():
+    lrs = (0.1, 0.02)
+    rates = group_rates(lambda opt: [warm_up_then_cosine(opt)], lrs, epochs=45)
+
+    def formula(epoch, lr):
+        if epoch < 5:
+            return lr * (0.1 + 0.9 * epoch / 5)
+        return 0.001 + (lr - 0.001) * (1 + math.cos(math.pi * (epoch - 5) / 20)) / 2
+
+    expected = [[formula(epoch, lr) for lr in lrs] for epoch in range(46)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    # The warm-up stops short of the full rate (0.82 of it at epoch 4); the cosine starts at it.
+    assert rates[5] == pytest.approx(list(lrs), rel=1e-15)
+
+
+def test_sequential_lr_runs_three_schedules():
+    def make(opt):
+        constant = lr_scheduler.ConstantLR(opt, factor=0.1, total_iters=2)
+        exponential = lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        step = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return [lr_scheduler.SequentialLR(opt, [constant, exponential, step], milestones=[3, 7])]
+
+    def formula(epoch):
+        if epoch < 3:
+            return 0.1 * (0.1 if epoch < 2 else 1.0)
+        if epoch < 7:
+            return 0.1 * 0.9 ** (epoch - 3)
+        return 0.1 * 0.5 ** ((epoch - 7) // 2)
+
+    rates = learning_rates(make, epochs=14)
+    np.testing.assert_allclose(rates, [formula(epoch) for epoch in range(15)], rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "make_second",
+    [
+        lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+        lambda opt: lr_scheduler.MultiStepLR(opt, [0, 2, 3, 3], gamma=0.5),  # 0: it starts decayed
+        lambda opt: lr_scheduler.ConstantLR(opt, factor=0.25, total_iters=3),
+        lambda opt: lr_scheduler.LinearLR(opt, start_factor=0.3, end_factor=0.9, total_iters=4),
+        lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.7),
+        lambda opt: lr_scheduler.PolynomialLR(opt, total_iters=5, power=2.0),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01),
+        lambda opt: lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1)),
+        lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=9),
+    ],
+    ids=[
+        "step",
+        "multistep",
+        "constant",
+        "linear",
+        "exponential",
+        "polynomial",
+        "cosine",
+        "lambda",
+        "one-cycle",
+    ],
+)
+def test_sequential_lr_starts_each_schedule_afresh_at_its_milestone(make_second):
+    def make(opt):
+        first = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        return [lr_scheduler.SequentialLR(opt, [first, make_second(opt)], milestones=[3])]
+
+    # Whatever rate the first schedule leaves, the second runs from epoch 3 as on its own.
+    in_sequence = group_rates(make, (0.1, 0.3), epochs=12)
+    alone = group_rates(lambda opt: [make_second(opt)], (0.1, 0.3), epochs=9)
+    np.testing.assert_allclose(in_sequence[3:], alone, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make_scheduler",
+    [
+        lambda opt: lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+        lambda opt: lr_scheduler.MultiStepLR(opt, [0, 2, 5, 5], gamma=0.5),
+        lambda opt: lr_scheduler.ConstantLR(opt, factor=0.25, total_iters=4),
+        lambda opt: lr_scheduler.LinearLR(opt, start_factor=0.3, end_factor=0.9, total_iters=4),
+        lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.7),
+        lambda opt: lr_scheduler.PolynomialLR(opt, total_iters=5, power=2.0),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01),
+    ],
+    ids=["step", "multistep", "constant", "linear", "exponential", "polynomial", "cosine"],
+)
+def test_the_closed_forms_agree_with_the_chained_rates(make_scheduler):
+    # SequentialLR starts a schedule at its milestone from its closed form: the
+    # formula in its docstring, computed from the initial rates alone.
+    opt = make_optimizer(0.1, 0.3)
+    scheduler = make_scheduler(opt)
+    for _ in range(12):
+        np.testing.assert_allclose(
+            scheduler._closed_form_lrs(), scheduler.get_last_lr(), rtol=1e-14, atol=1e-17
+        )
+        opt.step()
+        scheduler.step()
+
+
+def test_sequential_lr_bookkeeping():
+    opt = make_optimizer(0.1, 0.2)
+    warm_up = lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5)
+    decay = lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+    scheduler = lr_scheduler.SequentialLR(opt, [warm_up, decay], milestones=[5])
+    assert scheduler.last_epoch == 0 and scheduler.base_lrs == [0.1, 0.2]
+    assert scheduler.get_last_lr() == pytest.approx([0.01, 0.02], rel=1e-15)
+    for _ in range(7):
+        opt.step()
+        scheduler.step()
+    assert scheduler.last_epoch == 7
+    assert scheduler.get_last_lr() == [group["lr"] for group in opt.param_groups] == decay.get_last_lr()
+    assert (warm_up.last_epoch, decay.last_epoch) == (4, 2)
+
+
+def test_sequential_lr_checks_its_schedulers_and_milestones():
+    opt = make_optimizer(0.1)
+    warm_up, decay = lr_scheduler.LinearLR(opt), lr_scheduler.ExponentialLR(opt, 0.9)
+    elsewhere = lr_scheduler.ExponentialLR(make_optimizer(0.1), 0.9)
+    for schedulers, milestones, message in [
+        ([], [], "got no schedulers"),
+        ([warm_up, elsewhere], [5], "schedulers[1] (ExponentialLR) wraps another optimizer"),
+        ([warm_up, lr_scheduler.ReduceLROnPlateau(opt)], [5], "schedulers[1] is a ReduceLROnPlateau"),
+        (
+            [warm_up, lr_scheduler.SequentialLR(opt, [decay], [])],
+            [5],
+            "schedulers[1] is itself a SequentialLR",
+        ),
+        ([warm_up, decay], [], "2 schedulers need 1 milestones"),
+        ([warm_up, decay], [3, 6], "2 schedulers need 1 milestones"),
+        ([warm_up, decay, warm_up], [5, 5], "milestones must be increasing epochs from 1 on, got [5, 5]"),
+        ([warm_up, decay], [0], "milestones must be increasing epochs from 1 on, got [0]"),
+    ]:
+        with pytest.raises(ValueError, match=f"SequentialLR: {re.escape(message)}"):
+            lr_scheduler.SequentialLR(opt, schedulers, milestones)
+    with pytest.raises(TypeError, match=re.escape("SequentialLR: schedulers[0] is a dict")):
+        lr_scheduler.SequentialLR(opt, [{"lr": 0.1}], [])
+
+
+# ---- resuming the schedules above ------------------------------------------------------------
+
+
+def sgd_with_momentum():
+    return optim.SGD(
+        [{"params": [mg.zeros(1, requires_grad=True)], "lr": lr} for lr in (0.1, 0.3)], momentum=0.9
+    )
+
+
+def adam_of_two_groups():
+    return optim.Adam([{"params": [mg.zeros(1, requires_grad=True)], "lr": lr} for lr in (0.1, 0.3)])
+
+
+def hyperparameters(opt):
+    return [(group["lr"], group.get("momentum"), group.get("betas")) for group in opt.param_groups]
+
+
+@pytest.mark.parametrize(
+    ("make_opt", "make_scheduler", "saved_after"),
+    [
+        (sgd_with_momentum, lambda opt: lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=6), 4),
+        (sgd_with_momentum, lambda opt: lr_scheduler.PolynomialLR(opt, total_iters=8, power=2.0), 4),
+        (sgd_with_momentum, lambda opt: lr_scheduler.OneCycleLR(opt, [1.0, 0.5], total_steps=12), 4),
+        (
+            adam_of_two_groups,
+            lambda opt: lr_scheduler.OneCycleLR(opt, 0.01, total_steps=12, three_phase=True),
+            5,
+        ),
+        (sgd_with_momentum, warm_up_then_cosine, 3),
+        (sgd_with_momentum, warm_up_then_cosine, 7),
+    ],
+    ids=[
+        "constant",
+        "polynomial",
+        "one-cycle-sgd",
+        "one-cycle-adam",
+        "warm-up-cosine-in-warm-up",
+        "warm-up-cosine",
+    ],
+)
+def test_resuming_from_a_saved_file_continues_exactly(tmp_path, make_opt, make_scheduler, saved_after):
+    opt = make_opt()
+    scheduler = make_scheduler(opt)
+    for _ in range(saved_after):
+        opt.step()
+        scheduler.step()
+    mg.save({"optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}, tmp_path / "run.npz")
+    checkpoint = mg.load(tmp_path / "run.npz")
+    resumed_opt = make_opt()
+    resumed = make_scheduler(resumed_opt)
+    resumed_opt.load_state_dict(checkpoint["optimizer"])
+    resumed.load_state_dict(checkpoint["scheduler"])
+    assert resumed.last_epoch == saved_after
+    assert resumed.state_dict() == scheduler.state_dict()
+    for _ in range(7):
+        opt.step()
+        scheduler.step()
+        resumed_opt.step()
+        resumed.step()
+        assert hyperparameters(resumed_opt) == hyperparameters(opt)
+        assert resumed.get_last_lr() == scheduler.get_last_lr()
+
+
+def test_sequential_lr_state_dict_holds_its_schedulers_states():
+    opt = make_optimizer(0.1)
+    scheduler = warm_up_then_cosine(opt)
+    for _ in range(6):
+        scheduler.step()
+    saved = scheduler.state_dict()
+    assert [state["last_epoch"] for state in saved["_schedulers"]] == [4, 1]
+    assert "optimizer" not in saved and all("optimizer" not in state for state in saved["_schedulers"])
+    with pytest.raises(
+        ValueError, match="SequentialLR.load_state_dict: the state dict holds 1 schedulers' states"
+    ):
+        warm_up_then_cosine(make_optimizer(0.1)).load_state_dict(
+            {**saved, "_schedulers": saved["_schedulers"][:1]}
+        )
+
+
+@pytest.mark.parametrize(
+    "make_scheduler",
+    [
+        lambda opt, last_epoch: lr_scheduler.ConstantLR(opt, 0.5, total_iters=5, last_epoch=last_epoch),
+        lambda opt, last_epoch: lr_scheduler.PolynomialLR(
+            opt, total_iters=7, power=2.0, last_epoch=last_epoch
+        ),
+        lambda opt, last_epoch: lr_scheduler.OneCycleLR(opt, 1.0, total_steps=9, last_epoch=last_epoch),
+    ],
+    ids=["constant", "polynomial", "one-cycle"],
+)
+def test_new_schedules_resume_with_last_epoch(make_scheduler):
+    uninterrupted = learning_rates(lambda opt: [make_scheduler(opt, -1)], epochs=9)
+    opt = resumed_optimizer(make_scheduler, 3)
+    scheduler = make_scheduler(opt, 2)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        opt.step()
+        scheduler.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert scheduler.last_epoch == 9
+    assert rates == uninterrupted[3:]
