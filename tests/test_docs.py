@@ -103,7 +103,7 @@ def public_names() -> dict[str, list[str]]:
         "F.": list(F.__all__),
         "init.": defined_in(init),
         "optim.": list(optim.__all__),
-        "lr_scheduler.": defined_in(lr_scheduler),
+        "lr_scheduler.": list(lr_scheduler.__all__),
         "viz.": list(viz.__all__),
         "t.": members(mg.Tensor),
         "module.": members(nn.Module),
