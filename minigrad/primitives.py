@@ -22,6 +22,7 @@ broadcast axes, and the backward of a sum is a broadcast.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -536,3 +537,31 @@ def _is_transposed(x: Value) -> bool:
     """Whether a matrix is stored column by column (a transposed view of a C array)."""
     x = _array(x)
     return x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous
+
+
+# ---- special functions -----------------------------------------------------------------
+
+
+class Erf(Op):
+    """erf(x), the error function.    d/dx erf(x) = 2 / sqrt(pi) * exp(-x**2)
+
+    erf(x) is 2 / sqrt(pi) times the integral of exp(-t**2) from 0 to x; the standard
+    normal CDF is (1 + erf(x / sqrt(2))) / 2, which exact GELU needs.
+
+    numpy has no erf (scipy has, but minigrad does not depend on scipy), so each value
+    goes through Python's ``math.erf``, the C library's erf: within an ulp of the true
+    value, as PyTorch's is. A vectorized polynomial approximation would be faster, but
+    the short ones are off by about 1e-7 (Abramowitz & Stegun 7.1.26), far from
+    PyTorch's values, and one good to the last bit needs tables of coefficients that
+    nobody can check by reading them. The price is about 0.1 µs per element, 0.1 s
+    for a million; the backward rule is plain numpy.
+    """
+
+    reads = (0,)
+
+    def forward(self, x):
+        values = np.fromiter(map(math.erf, x.ravel().tolist()), dtype=np.float64, count=x.size)
+        return values.reshape(x.shape).astype(x.dtype, copy=False)
+
+    def backward(self, grad, out, x):
+        return (grad * (_apply(Exp, -(x * x)) * (2 / math.sqrt(math.pi))),)

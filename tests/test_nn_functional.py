@@ -1,15 +1,17 @@
 """The neural-network functions: values, gradients and errors (minigrad/nn/functional.py)."""
 
+import math
 import re
 
 import numpy as np
 import pytest
-from conftest import assert_gradcheck, random_array
+from conftest import assert_gradcheck, random_array, shapes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F  # noqa: N812
+from minigrad.primitives import Erf
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -53,6 +55,146 @@ def test_activation_gradcheck(function):
 def test_activation_values(function, reference):
     x = random_array(3, 4)
     np.testing.assert_allclose(function(mg.tensor(x)).data, reference(x), rtol=1e-12)
+
+
+# ---- leaky_relu, elu, silu, softplus, gelu -------------------------------------------------
+
+
+def gelu_reference(x: np.ndarray) -> np.ndarray:
+    """x * Phi(x), with Phi from math.erf, one value at a time."""
+    return x * 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
+# PyTorch's activations with their options, written out with numpy.
+NEW_ACTIVATIONS = {
+    "leaky_relu": (F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x)),
+    "leaky_relu-0.2": (lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    "elu": (F.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
+    "elu-0.5": (
+        lambda x: F.elu(x, alpha=0.5),
+        lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0))),
+    ),
+    "silu": (F.silu, lambda x: x / (1 + np.exp(-x))),
+    "softplus": (F.softplus, lambda x: np.logaddexp(0, x)),
+    "softplus-beta-2-threshold-3": (
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: np.where(2 * x > 3, x, np.logaddexp(0, 2 * x) / 2),
+    ),
+    "gelu": (F.gelu, gelu_reference),
+    "gelu-tanh": (
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", NEW_ACTIVATIONS)
+def test_new_activation_values(name):
+    function, reference = NEW_ACTIVATIONS[name]
+    x = random_array(4, 5) * 3
+    np.testing.assert_allclose(function(mg.tensor(x)).data, reference(x), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", NEW_ACTIVATIONS)
+def test_new_activation_gradcheck(name):
+    function = NEW_ACTIVATIONS[name][0]
+    assert_gradcheck(function, random_array(4, 5) * 3)
+
+
+@pytest.mark.parametrize("name", ["elu", "silu", "softplus", "gelu", "gelu-tanh"])
+def test_smooth_activation_second_derivatives(name):
+    # The backward rules are tensor ops, so a gradient can be differentiated again.
+    assert_gradcheck(NEW_ACTIVATIONS[name][0], random_array(3, 4) * 3, second_order=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "slope"),
+    [
+        ("leaky_relu", 0.01),
+        ("leaky_relu-0.2", 0.2),
+        ("elu", 1.0),
+        ("elu-0.5", 0.5),
+        ("silu", 0.5),
+        ("softplus", 0.5),
+        ("softplus-beta-2-threshold-3", 0.5),
+        ("gelu", 0.5),
+        ("gelu-tanh", 0.5),
+    ],
+)
+def test_new_activation_slopes_at_zero_are_pytorchs(name, slope):
+    # PyTorch 2.13.0, checked by hand: the gradient at exactly 0 (and -0.0).
+    x = mg.tensor(np.array([0.0, -0.0]), requires_grad=True)
+    NEW_ACTIVATIONS[name][0](x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [slope, slope])
+
+
+LARGE = np.array([-1e4, -800.0, -40.0, 40.0, 800.0, 1e4])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("name", "right_slope", "left_slope"),
+    [
+        ("leaky_relu", 1.0, 0.01),
+        ("elu", 1.0, 0.0),
+        ("silu", 1.0, 0.0),
+        ("softplus", 1.0, 0.0),
+        ("gelu", 1.0, 0.0),
+        ("gelu-tanh", 1.0, 0.0),
+    ],
+)
+def test_new_activations_are_stable_for_large_inputs(name, right_slope, left_slope, dtype):
+    function, reference = NEW_ACTIVATIONS[name]
+    x = mg.tensor(LARGE.astype(dtype), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no inf, no nan, not even in between
+        result = function(x)
+        result.sum().backward()
+    assert result.dtype == x.grad.dtype == dtype
+    with np.errstate(over="ignore"):  # the reference's exp may overflow, in the branch it does not use
+        expected = reference(LARGE).astype(dtype)
+    np.testing.assert_allclose(result.data, expected, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(x.grad.data, [left_slope] * 3 + [right_slope] * 3, atol=1e-6)
+
+
+def test_softplus_is_x_itself_above_the_threshold():
+    x = mg.tensor(np.array([5.0, 10.0, 10.5, 1000.0]), requires_grad=True)
+    result = F.softplus(x, beta=2.0, threshold=20.0)  # beta * x > 20 from x > 10 on
+    np.testing.assert_array_equal(result.data[2:], [10.5, 1000.0])
+    np.testing.assert_allclose(result.data[:2], np.log1p(np.exp([10.0, 20.0])) / 2, rtol=1e-14)
+    result.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1 / (1 + np.exp(-10)), 1 / (1 + np.exp(-20)), 1.0, 1.0])
+
+
+def test_gelu_matches_pytorch_to_float64_rounding():
+    # Values of PyTorch 2.13.0's exact gelu (float64), checked by hand.
+    x = np.array([-3.0, -0.5, 0.1, 1.0, 2.5])
+    torch_values = [
+        -0.00404969409489031,
+        -0.15426876936299344,
+        0.053982783727702904,
+        0.841344746068543,
+        2.4844758366855597,
+    ]
+    np.testing.assert_allclose(F.gelu(mg.tensor(x)).data, torch_values, rtol=0, atol=1e-15)
+
+
+def test_erf_is_exact_and_keeps_the_dtype():
+    x = np.array([-6.0, -1.5, -1e-8, 0.0, 0.3, 2.0, 30.0, np.inf])
+    for dtype in (np.float64, np.float32):
+        result = Erf.apply(mg.tensor(x.astype(dtype)))
+        assert result.dtype == dtype
+        expected = np.array([math.erf(value) for value in x.astype(dtype)]).astype(dtype)
+        np.testing.assert_array_equal(result.data, expected)
+
+
+def test_erf_gradcheck_first_and_second_order():
+    assert_gradcheck(lambda x: Erf.apply(x), random_array(3, 4))
+    assert_gradcheck(lambda x: Erf.apply(x), random_array(3, 4), second_order=True)
+
+
+def test_gelu_rejects_an_unknown_approximation():
+    with pytest.raises(ValueError, match=r"""gelu: approximate must be "none" or "tanh", got 'exact'"""):
+        F.gelu(mg.tensor(random_array(3)), approximate="exact")
 
 
 # ---- softmax and log_softmax --------------------------------------------------------------
@@ -351,15 +493,326 @@ def test_mse_loss_shape_mismatch_names_both_shapes(target_shape):
         lambda reduction: F.cross_entropy(
             mg.tensor(random_array(2, 3)), np.array([0, 1]), reduction=reduction
         ),
+        lambda reduction: F.nll_loss(mg.tensor(random_array(2, 3)), np.array([0, 1]), reduction=reduction),
+        lambda reduction: F.binary_cross_entropy(
+            mg.tensor(np.full((2, 3), 0.5)), np.ones((2, 3)), reduction=reduction
+        ),
+        lambda reduction: F.binary_cross_entropy_with_logits(
+            mg.tensor(random_array(2, 3)), np.ones((2, 3)), reduction=reduction
+        ),
+        lambda reduction: F.l1_loss(mg.tensor(random_array(2, 3)), random_array(2, 3), reduction),
+        lambda reduction: F.huber_loss(mg.tensor(random_array(2, 3)), random_array(2, 3), reduction),
+        lambda reduction: F.smooth_l1_loss(mg.tensor(random_array(2, 3)), random_array(2, 3), reduction),
     ],
-    ids=["mse_loss", "cross_entropy"],
+    ids=[
+        "mse_loss",
+        "cross_entropy",
+        "nll_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "l1_loss",
+        "huber_loss",
+        "smooth_l1_loss",
+    ],
 )
 @pytest.mark.parametrize("reduction", ["avg", "MEAN", None])
-def test_bad_reduction_names_the_op_and_the_value(loss, reduction):
-    with pytest.raises(
-        ValueError, match=rf"(mse_loss|cross_entropy).*reduction.*{re.escape(repr(reduction))}"
-    ):
+def test_bad_reduction_names_the_op_and_the_value(request, loss, reduction):
+    op_name = request.node.callspec.id.split("-")[-1]
+    with pytest.raises(ValueError, match=rf"^{op_name}: reduction.*{re.escape(repr(reduction))}"):
         loss(reduction)
+
+
+# ---- nll_loss -----------------------------------------------------------------------------
+
+
+NLL_OPTIONS = {
+    "plain": {},
+    "weight": {"weight": np.array([0.5, 2.0, 1.0])},
+    "ignore_index": {"ignore_index": 2},
+    "both": {"weight": np.array([0.5, 2.0, 1.0]), "ignore_index": 0},
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", NLL_OPTIONS)
+def test_nll_loss_values_and_gradcheck(name, reduction):
+    options = NLL_OPTIONS[name]
+    log_probabilities = log_softmax_reference(random_array(5, 3))
+    result = F.nll_loss(mg.tensor(log_probabilities), TARGET, reduction=reduction, **options)
+    # Log-probabilities are their own log_softmax, so the cross-entropy reference serves.
+    expected = cross_entropy_reference(log_probabilities, TARGET, reduction=reduction, **options)
+    np.testing.assert_allclose(result.data, expected, rtol=1e-12)
+    assert_gradcheck(lambda x: F.nll_loss(x, TARGET, reduction=reduction, **options), log_probabilities)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", NLL_OPTIONS)
+def test_cross_entropy_is_nll_loss_of_log_softmax(name, reduction):
+    options = NLL_OPTIONS[name]
+    logits = mg.tensor(random_array(2, 3, 4))  # (N, C, d): the classes along axis 1
+    target = np.array([[0, 2, 1, 2], [1, 1, 0, 2]])
+    np.testing.assert_allclose(
+        F.nll_loss(F.log_softmax(logits, axis=1), target, reduction=reduction, **options).data,
+        F.cross_entropy(logits, target, reduction, **options).data,
+        rtol=1e-12,
+    )
+
+
+def test_nll_loss_takes_one_sample_and_a_weight_as_third_argument():
+    log_probabilities = log_softmax_reference(random_array(4))
+    result = F.nll_loss(mg.tensor(log_probabilities), np.array(2), np.array([1.0, 1.0, 3.0, 1.0]))
+    assert result.shape == ()
+    np.testing.assert_allclose(result.data, -log_probabilities[2], rtol=1e-12)  # weight 3 over weight 3
+
+
+def test_nll_loss_errors_name_the_function():
+    log_probabilities = mg.tensor(log_softmax_reference(random_array(2, 3)))
+    with pytest.raises(ValueError, match=r"nll_loss: target 3 is out of range for 3 classes"):
+        F.nll_loss(log_probabilities, np.array([0, 3]))
+    with pytest.raises(
+        ValueError, match=r"nll_loss: expected integer class indices of shape \(2,\) .*\(2, 3\)"
+    ):
+        F.nll_loss(log_probabilities, np.array([[0], [1]]))
+    with pytest.raises(ValueError, match=r"nll_loss: expected integer class indices .* got float64"):
+        F.nll_loss(log_probabilities, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"nll_loss: weight must have shape \(3,\), one per class"):
+        F.nll_loss(log_probabilities, np.array([0, 1]), np.ones(2))
+    with pytest.raises(ValueError, match=r"nll_loss: expected log-probabilities of shape \(N, C\), got \(\)"):
+        F.nll_loss(mg.tensor(1.0), np.array(0))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [F.nll_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits],
+    ids=["nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"],
+)
+def test_a_reduction_in_place_of_weight_says_to_pass_it_by_name(loss):
+    # cross_entropy and mse_loss take the reduction third; these, as PyTorch's, take weight there.
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: weight \(the third argument\).*reduction='sum'"):
+        loss(mg.tensor(np.full((2, 3), 0.5)), np.array([0, 1]), "sum")
+
+
+# ---- binary_cross_entropy and binary_cross_entropy_with_logits ----------------------------
+
+
+def bce_reference(probabilities, target, weight=1.0, pos_weight=1.0):
+    """The textbook formula, elementwise."""
+    return -weight * (pos_weight * target * np.log(probabilities) + (1 - target) * np.log(1 - probabilities))
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=shapes, reduction=st.sampled_from(REDUCTIONS), weighted=st.booleans())
+def test_binary_cross_entropy_values_and_gradcheck(shape, reduction, weighted):
+    probabilities = np.asarray(1 / (1 + np.exp(-random_array(*shape, seed=1))))
+    target = np.asarray(np.random.default_rng(2).uniform(size=shape))
+    weight = random_array(*shape[-1:], positive=True, seed=3) if weighted else None
+    result = F.binary_cross_entropy(mg.tensor(probabilities), target, weight, reduction=reduction)
+    expected = bce_reference(probabilities, target, 1.0 if weight is None else weight)
+    np.testing.assert_allclose(result.data, reduce_reference(expected, reduction), rtol=1e-12)
+    assert_gradcheck(
+        lambda p, t: F.binary_cross_entropy(p, t, weight, reduction=reduction), probabilities, target
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shape=shapes, reduction=st.sampled_from(REDUCTIONS), weighted=st.booleans(), pos_weighted=st.booleans()
+)
+def test_binary_cross_entropy_with_logits_values_and_gradcheck(shape, reduction, weighted, pos_weighted):
+    logits = np.asarray(random_array(*shape, seed=1) * 3)
+    target = np.asarray(np.random.default_rng(2).uniform(size=shape))
+    weight = random_array(*shape[-1:], positive=True, seed=3) if weighted else None
+    pos_weight = random_array(*shape[-1:], positive=True, seed=4) * 2 if pos_weighted else None
+    result = F.binary_cross_entropy_with_logits(
+        mg.tensor(logits), target, weight, reduction=reduction, pos_weight=pos_weight
+    )
+    expected = bce_reference(
+        1 / (1 + np.exp(-logits)),
+        target,
+        1.0 if weight is None else weight,
+        1.0 if pos_weight is None else pos_weight,
+    )
+    np.testing.assert_allclose(result.data, reduce_reference(expected, reduction), rtol=1e-12)
+    assert_gradcheck(
+        lambda x, t: F.binary_cross_entropy_with_logits(
+            x, t, weight, reduction=reduction, pos_weight=pos_weight
+        ),
+        logits,
+        target,
+    )
+
+
+def test_binary_cross_entropy_with_logits_is_binary_cross_entropy_of_the_sigmoid():
+    logits, target = mg.tensor(random_array(4, 3)), np.random.default_rng(2).uniform(size=(4, 3))
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(logits, target, reduction="none").data,
+        F.binary_cross_entropy(F.sigmoid(logits), target, reduction="none").data,
+        rtol=1e-5,  # float32
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_cross_entropy_with_logits_is_exact_for_large_logits(dtype):
+    logits = mg.tensor(
+        np.array([1000.0, -1000.0, 1000.0, -1000.0, 50.0, 0.0], dtype=dtype), requires_grad=True
+    )
+    target = np.array([0.0, 1.0, 1.0, 0.0, 0.0, 1.0], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        losses.sum().backward()
+    # Wrong with certainty costs |x|; right with certainty costs about exp(-|x|).
+    np.testing.assert_allclose(losses.data, [1000.0, 1000.0, 0.0, 0.0, 50.0, np.log(2)], rtol=1e-6)
+    # The gradient is sigmoid(x) - target, 1/2 - 1 at x = 0.
+    np.testing.assert_allclose(logits.grad.data, [1.0, -1.0, 0.0, 0.0, 1.0, -0.5], rtol=1e-6)
+
+
+def test_binary_cross_entropy_clamps_its_logs_at_minus_100():
+    probabilities = mg.tensor(np.array([0.0, 1.0, 0.0, 1.0, 1e-50]), requires_grad=True)
+    target = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        losses = F.binary_cross_entropy(probabilities, target, reduction="none")
+        losses.sum().backward()
+    np.testing.assert_array_equal(losses.data, [100.0, 100.0, 0.0, 0.0, 100.0])
+    # The chain rule's slopes: none through a clamped log, -t/p + (1-t)/(1-p) elsewhere.
+    np.testing.assert_array_equal(probabilities.grad.data, [0.0, 0.0, 1.0, -1.0, 0.0])
+    float32 = F.binary_cross_entropy(
+        mg.tensor(np.float32([0.0, 1.0])), np.float32([1.0, 0.0]), reduction="none"
+    )
+    np.testing.assert_array_equal(float32.data, np.float32([100.0, 100.0]))
+
+
+@pytest.mark.parametrize(
+    ("input", "target", "message"),
+    [
+        (
+            [0.5, 1.5],
+            [0.0, 1.0],
+            r"input values must be probabilities in \[0, 1\], got values from 0.5 to 1.5; for logits",
+        ),
+        ([0.5, -2.0], [0.0, 1.0], r"input values .* from -2.0 to 0.5"),
+        ([0.5, np.nan], [0.0, 1.0], r"input values must be probabilities"),
+        (
+            [0.5, 0.5],
+            [0.0, 2.0],
+            r"target values must be probabilities in \[0, 1\], got values from 0.0 to 2.0$",
+        ),
+    ],
+)
+def test_binary_cross_entropy_rejects_values_outside_zero_one(input, target, message):
+    with pytest.raises(ValueError, match=rf"binary_cross_entropy: {message}"):
+        F.binary_cross_entropy(mg.tensor(np.array(input)), np.array(target))
+
+
+@pytest.mark.parametrize(
+    "loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits], ids=lambda loss: loss.__name__
+)
+def test_binary_cross_entropy_weights_must_broadcast_to_the_input(loss):
+    input, target = mg.tensor(np.full((4, 3), 0.5)), np.zeros((4, 3))
+    with pytest.raises(
+        ValueError,
+        match=rf"{loss.__name__}: weight of shape \(4,\) must broadcast to the input's shape \(4, 3\)",
+    ):
+        loss(input, target, np.ones(4))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 4, 3\) must broadcast"):
+        loss(input, target, np.ones((2, 4, 3)))
+    if loss is F.binary_cross_entropy_with_logits:
+        with pytest.raises(ValueError, match=r"pos_weight of shape \(2,\) must broadcast"):
+            loss(input, target, pos_weight=np.ones(2))
+
+
+# ---- l1_loss, huber_loss, smooth_l1_loss ---------------------------------------------------
+
+
+def huber_reference(difference, delta):
+    size = np.abs(difference)
+    return np.where(size < delta, 0.5 * difference**2, delta * (size - 0.5 * delta))
+
+
+ELEMENTWISE_LOSSES = {
+    "l1_loss": (F.l1_loss, np.abs),
+    "huber_loss": (F.huber_loss, lambda d: huber_reference(d, 1.0)),
+    "huber_loss-delta-0.5": (lambda *args: F.huber_loss(*args, delta=0.5), lambda d: huber_reference(d, 0.5)),
+    "smooth_l1_loss": (F.smooth_l1_loss, lambda d: huber_reference(d, 1.0)),
+    "smooth_l1_loss-beta-0.5": (
+        lambda *args: F.smooth_l1_loss(*args, beta=0.5),
+        lambda d: np.where(np.abs(d) < 0.5, 0.5 * d**2 / 0.5, np.abs(d) - 0.25),
+    ),
+    "smooth_l1_loss-beta-0": (lambda *args: F.smooth_l1_loss(*args, beta=0.0), np.abs),
+}
+
+
+@settings(max_examples=10, deadline=None)
+@given(shape=shapes, reduction=st.sampled_from(REDUCTIONS), name=st.sampled_from(sorted(ELEMENTWISE_LOSSES)))
+def test_elementwise_loss_values_and_gradcheck(shape, reduction, name):
+    loss, reference = ELEMENTWISE_LOSSES[name]
+    input, target = np.asarray(random_array(*shape, seed=1) * 2), np.asarray(random_array(*shape, seed=2))
+    result = loss(mg.tensor(input), target, reduction)
+    np.testing.assert_allclose(
+        result.data, reduce_reference(reference(input - target), reduction), rtol=1e-12
+    )
+    assert_gradcheck(lambda x, t: loss(x, t, reduction), input, target)
+
+
+@pytest.mark.parametrize(
+    ("name", "slopes"),
+    [
+        # d = input - target at 0, ±1/2, ±1 and ±3: PyTorch 2.13.0's gradients, checked by hand.
+        ("l1_loss", [0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]),
+        ("huber_loss", [0.0, 0.5, -0.5, 1.0, -1.0, 1.0, -1.0]),
+        ("huber_loss-delta-0.5", [0.0, 0.5, -0.5, 0.5, -0.5, 0.5, -0.5]),
+        ("smooth_l1_loss-beta-0.5", [0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]),
+        ("smooth_l1_loss-beta-0", [0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]),
+    ],
+)
+def test_elementwise_loss_slopes_at_the_joins_are_pytorchs(name, slopes):
+    input = mg.tensor(np.array([0.0, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0]), requires_grad=True)
+    ELEMENTWISE_LOSSES[name][0](input, np.zeros(7), "sum").backward()
+    np.testing.assert_array_equal(input.grad.data, slopes)
+
+
+@pytest.mark.parametrize(("dtype", "huge"), [(np.float64, 1e200), (np.float32, 1e20)])
+@pytest.mark.parametrize(
+    ("name", "far_slope"),
+    [(name, 0.5 if name == "huber_loss-delta-0.5" else 1.0) for name in ELEMENTWISE_LOSSES],
+)
+def test_elementwise_losses_are_finite_for_large_differences(name, far_slope, dtype, huge):
+    # huge**2 would overflow: only the differences below the cutoff may be squared.
+    input = mg.tensor(np.array([huge, -huge, 1e10], dtype=dtype), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        losses = ELEMENTWISE_LOSSES[name][0](input, np.zeros(3, dtype=dtype), "none")
+        losses.sum().backward()
+    np.testing.assert_allclose(losses.data, far_slope * np.abs(input.data), rtol=1e-6)
+    np.testing.assert_array_equal(input.grad.data, far_slope * np.sign(input.data))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x: F.huber_loss(x, x.data, delta=0.0), r"huber_loss: delta must be positive, got 0.0"),
+        (lambda x: F.huber_loss(x, x.data, delta=-1.0), r"huber_loss: delta must be positive, got -1.0"),
+        (
+            lambda x: F.smooth_l1_loss(x, x.data, beta=-0.5),
+            r"smooth_l1_loss: beta must not be negative, got -0.5",
+        ),
+    ],
+)
+def test_huber_and_smooth_l1_check_their_cutoff(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(mg.tensor(random_array(3)))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [F.l1_loss, F.huber_loss, F.smooth_l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits],
+    ids=lambda loss: loss.__name__,
+)
+@pytest.mark.parametrize("target_shape", [(3, 4), (3,), (4, 1)])
+def test_elementwise_loss_shape_mismatch_names_both_shapes(loss, target_shape):
+    # PyTorch broadcasts some of these with a warning; minigrad, as its mse_loss, refuses.
+    with pytest.raises(
+        ValueError, match=rf"{loss.__name__}: input shape \(4, 3\) and target shape {re_shape(target_shape)}"
+    ):
+        loss(mg.tensor(np.full((4, 3), 0.5)), np.zeros(target_shape))
 
 
 # ---- dropout ------------------------------------------------------------------------------
@@ -539,3 +992,99 @@ def test_layer_norm_takes_an_int_normalized_shape():
 def test_layer_norm_shape_mismatch_names_both_shapes(shape, normalized_shape):
     with pytest.raises(ValueError, match=rf"layer_norm.*{re_shape(normalized_shape)}.*{re_shape(shape)}"):
         F.layer_norm(mg.tensor(random_array(*shape)), normalized_shape)
+
+
+# ---- one_hot and embedding ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["array", "tensor"])
+def test_one_hot_values_shape_and_dtype(as_tensor):
+    indices = np.array([[0, 2, 1], [2, 2, 0]])
+    result = F.one_hot(mg.tensor(indices) if as_tensor else indices, num_classes=4)
+    assert result.shape == (2, 3, 4) and result.dtype == np.int64 and not result.requires_grad
+    np.testing.assert_array_equal(result.data, np.eye(4, dtype=np.int64)[indices])
+    # num_classes=-1: one more than the largest index.
+    np.testing.assert_array_equal(F.one_hot(indices).data, np.eye(3, dtype=np.int64)[indices])
+    np.testing.assert_array_equal(F.one_hot(np.array(1), 3).data, [0, 1, 0])
+    assert F.one_hot(np.zeros(0, dtype=np.int64), 3).shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    ("indices", "num_classes", "message"),
+    [
+        (np.array([0, -1]), -1, r"one_hot: class indices must not be negative, got -1"),
+        (np.array([0, 3]), 3, r"one_hot: class 3 is out of range for num_classes=3 \(0 to 2\)"),
+        (np.array([0, 1]), -2, r"one_hot: num_classes must be -1 .* got -2"),
+        (np.array([0.0, 1.0]), 3, r"one_hot: expected integer class indices, got float64"),
+        (np.zeros(0, dtype=np.int64), -1, r"one_hot: an empty tensor .*; pass num_classes"),
+    ],
+    ids=["negative", "too-large", "bad-num_classes", "float", "empty"],
+)
+def test_one_hot_errors_name_the_function_and_the_value(indices, num_classes, message):
+    with pytest.raises(ValueError, match=message):
+        F.one_hot(indices, num_classes)
+
+
+def test_embedding_picks_rows_and_adds_up_their_gradients():
+    weight = mg.tensor(random_array(5, 3), requires_grad=True)
+    indices = np.array([[0, 4, 4], [1, 0, 4]])
+    result = F.embedding(indices, weight)
+    assert result.shape == (2, 3, 3)
+    np.testing.assert_array_equal(result.data, weight.data[indices])
+    upstream = random_array(2, 3, 3, seed=1)
+    result.backward(mg.tensor(upstream))
+    expected = np.zeros((5, 3))
+    np.add.at(expected, indices, upstream)  # row 4 was picked three times
+    np.testing.assert_allclose(weight.grad.data, expected, rtol=1e-12)
+
+
+def test_embedding_gradcheck():
+    indices = mg.tensor(np.array([[0, 4, 2], [1, 0, 4]]))
+    assert_gradcheck(lambda weight: F.embedding(indices, weight), random_array(5, 3))
+
+
+@pytest.mark.parametrize("padding_idx", [0, 4, -1])
+def test_embedding_gradcheck_of_the_rows_other_than_padding(padding_idx):
+    # The padding row gets no gradient on purpose, so it is a constant here.
+    indices = mg.tensor(np.array([[0, 4, 2], [1, 0, 4]]))
+    padding_row, row = constant(random_array(1, 3, seed=1)), padding_idx % 5
+
+    def embed(other_rows):
+        weight = mg.concatenate([other_rows[:row], padding_row, other_rows[row:]])
+        return F.embedding(indices, weight, padding_idx)
+
+    assert_gradcheck(embed, random_array(4, 3))
+
+
+@pytest.mark.parametrize("padding_idx", [4, -1])
+def test_embedding_padding_row_keeps_its_value_and_gets_no_gradient(padding_idx):
+    weight = mg.tensor(random_array(5, 3), requires_grad=True)
+    indices = np.array([4, 1, 4, 0])
+    result = F.embedding(indices, weight, padding_idx=padding_idx)
+    np.testing.assert_array_equal(result.data, weight.data[indices])  # read, but as a constant
+    result.sum().backward()
+    np.testing.assert_array_equal(weight.grad.data[4], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(weight.grad.data[[0, 1]], np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("indices", "error", "message"),
+    [
+        (np.array([0, 5]), IndexError, r"embedding: index 5 is out of range for 5 embeddings \(0 to 4\)"),
+        (np.array([[0], [-1]]), IndexError, r"embedding: index -1 is out of range for 5 embeddings"),
+        (np.array([0.0, 1.0]), ValueError, r"embedding: expected integer indices, got float64"),
+    ],
+    ids=["too-large", "negative", "float"],
+)
+def test_embedding_rejects_bad_indices(indices, error, message):
+    with pytest.raises(error, match=message):
+        F.embedding(indices, mg.tensor(random_array(5, 3)))
+
+
+def test_embedding_checks_its_weight_and_padding_idx():
+    with pytest.raises(ValueError, match=r"embedding: weight must be 2-D, .* got shape \(5,\)"):
+        F.embedding(np.array([0]), mg.tensor(random_array(5)))
+    with pytest.raises(
+        ValueError, match=r"embedding: padding_idx must be a row of the 5 embeddings \(-5 to 4\), got 5"
+    ):
+        F.embedding(np.array([0]), mg.tensor(random_array(5, 3)), padding_idx=5)

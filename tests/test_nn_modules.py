@@ -87,6 +87,12 @@ MODULE_CASES = {
     "ReLU": (nn.ReLU, (4, 3), ()),
     "Tanh": (nn.Tanh, (4, 3), ()),
     "Sigmoid": (nn.Sigmoid, (4, 3), ()),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.2), (4, 3), ()),
+    "ELU": (lambda: nn.ELU(0.5), (4, 3), ()),
+    "SiLU": (nn.SiLU, (4, 3), ()),
+    "Softplus": (lambda: nn.Softplus(beta=2.0, threshold=3.0), (4, 3), ()),
+    "GELU": (nn.GELU, (4, 3), ()),
+    "GELU-tanh": (lambda: nn.GELU("tanh"), (4, 3), ()),
     "Dropout": (lambda: nn.Dropout(0.3), (5, 4), ()),
     "Flatten": (nn.Flatten, (2, 3, 2), ()),
     "BatchNorm1d-NC": (lambda: nn.BatchNorm1d(3), (6, 3), ()),
@@ -102,6 +108,15 @@ MODULE_CASES = {
     ),
     "MSELoss": (nn.MSELoss, (4, 3), (random_array(4, 3, seed=9),)),
     "MSELoss-none": (lambda: nn.MSELoss(reduction="none"), (4, 3), (random_array(4, 3, seed=9),)),
+    "NLLLoss": (lambda: nn.NLLLoss(np.array([0.5, 2.0, 1.0])), (5, 3), (np.array([0, 2, 1, 2, 0]),)),
+    "BCEWithLogitsLoss": (
+        lambda: nn.BCEWithLogitsLoss(pos_weight=np.array([1.0, 3.0, 0.5])),
+        (4, 3),
+        (np.random.default_rng(9).uniform(size=(4, 3)),),
+    ),
+    "L1Loss": (nn.L1Loss, (4, 3), (random_array(4, 3, seed=9),)),
+    "HuberLoss": (lambda: nn.HuberLoss(delta=0.5), (4, 3), (random_array(4, 3, seed=9),)),
+    "SmoothL1Loss-sum": (lambda: nn.SmoothL1Loss("sum", beta=0.5), (4, 3), (random_array(4, 3, seed=9),)),
     "Sequential": (
         lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2)),
         (5, 3),
@@ -463,17 +478,57 @@ def test_nested_repr_indents_like_pytorch():
         (nn.Tanh(), "Tanh()"),
         (nn.CrossEntropyLoss(), "CrossEntropyLoss()"),
         (nn.MSELoss(), "MSELoss()"),
+        (nn.LeakyReLU(), "LeakyReLU(negative_slope=0.01)"),
+        (nn.ELU(alpha=0.5), "ELU(alpha=0.5)"),
+        (nn.SiLU(), "SiLU()"),
+        (nn.Softplus(2, 10), "Softplus(beta=2, threshold=10)"),
+        (nn.GELU(approximate="tanh"), "GELU(approximate='tanh')"),
+        (nn.Embedding(10, 3), "Embedding(10, 3)"),
+        (nn.Embedding(10, 3, padding_idx=-1), "Embedding(10, 3, padding_idx=9)"),
+        (nn.NLLLoss(), "NLLLoss()"),
+        (nn.BCELoss(), "BCELoss()"),
+        (nn.BCEWithLogitsLoss(), "BCEWithLogitsLoss()"),
+        (nn.L1Loss(), "L1Loss()"),
+        (nn.HuberLoss(), "HuberLoss()"),
+        (nn.SmoothL1Loss(), "SmoothL1Loss()"),
         (nn.LayerNorm(4), "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"),
         (
             nn.BatchNorm2d(3, affine=False),
             "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=True)",
         ),
     ],
-    ids=["Flatten", "Tanh", "CrossEntropyLoss", "MSELoss", "LayerNorm", "BatchNorm2d-no-affine"],
+    ids=[
+        "Flatten",
+        "Tanh",
+        "CrossEntropyLoss",
+        "MSELoss",
+        "LeakyReLU",
+        "ELU",
+        "SiLU",
+        "Softplus",
+        "GELU",
+        "Embedding",
+        "Embedding-padding",
+        "NLLLoss",
+        "BCELoss",
+        "BCEWithLogitsLoss",
+        "L1Loss",
+        "HuberLoss",
+        "SmoothL1Loss",
+        "LayerNorm",
+        "BatchNorm2d-no-affine",
+    ],
 )
 def test_layer_reprs_match_pytorch(module, expected):
     # PyTorch 2.13.0, checked by hand; its BatchNorm and LayerNorm print their bias option.
     assert repr(module) == expected
+
+
+def test_loss_reprs_show_the_options_that_are_not_defaults():
+    # PyTorch's loss reprs show no options at all; minigrad's show those that were changed.
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+    assert repr(nn.HuberLoss(delta=2.0)) == "HuberLoss(delta=2.0)"
+    assert repr(nn.SmoothL1Loss("none", beta=0.5)) == "SmoothL1Loss(reduction='none', beta=0.5)"
 
 
 # ---- Sequential --------------------------------------------------------------------------
@@ -679,7 +734,19 @@ def test_linear_with_wrong_in_features_names_the_layer_and_shapes(shape):
 
 @pytest.mark.parametrize(
     ("module", "function"),
-    [(nn.ReLU(), F.relu), (nn.Tanh(), F.tanh), (nn.Sigmoid(), F.sigmoid), (nn.Softmax(), F.softmax)],
+    [
+        (nn.ReLU(), F.relu),
+        (nn.Tanh(), F.tanh),
+        (nn.Sigmoid(), F.sigmoid),
+        (nn.Softmax(), F.softmax),
+        (nn.LeakyReLU(0.2), lambda x: F.leaky_relu(x, 0.2)),
+        (nn.ELU(0.5), lambda x: F.elu(x, 0.5)),
+        (nn.SiLU(), F.silu),
+        (nn.Softplus(2.0, 1.0), lambda x: F.softplus(x, 2.0, 1.0)),
+        (nn.GELU(), F.gelu),
+        (nn.GELU("tanh"), lambda x: F.gelu(x, "tanh")),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, nn.Module) else "",
 )
 def test_activation_modules_equal_their_functions(module, function):
     x = mg.tensor(random_array(3, 4))
@@ -771,10 +838,155 @@ def test_cross_entropy_loss_passes_its_options_and_keeps_weight_as_a_buffer():
     assert list(nn.CrossEntropyLoss().state_dict()) == []
 
 
-@pytest.mark.parametrize("loss", [nn.CrossEntropyLoss, nn.MSELoss])
+PROBABILITIES = np.random.default_rng(5).uniform(size=(4, 3))
+LOSS_MODULE_CASES = {
+    "NLLLoss": (
+        lambda reduction: nn.NLLLoss(np.array([0.5, 2.0, 1.0]), ignore_index=1, reduction=reduction),
+        lambda x, target, reduction: F.nll_loss(
+            x, target, np.array([0.5, 2.0, 1.0]), ignore_index=1, reduction=reduction
+        ),
+        np.array([0, 2, 1, 2]),
+    ),
+    "BCELoss": (
+        lambda reduction: nn.BCELoss(np.array([0.5, 2.0, 1.0]), reduction=reduction),
+        lambda x, target, reduction: F.binary_cross_entropy(
+            F.sigmoid(x), target, np.array([0.5, 2.0, 1.0]), reduction=reduction
+        ),
+        PROBABILITIES,
+    ),
+    "BCEWithLogitsLoss": (
+        lambda reduction: nn.BCEWithLogitsLoss(
+            np.array([0.5, 2.0, 1.0]), reduction=reduction, pos_weight=np.array([3.0, 1.0, 0.5])
+        ),
+        lambda x, target, reduction: F.binary_cross_entropy_with_logits(
+            x, target, np.array([0.5, 2.0, 1.0]), reduction=reduction, pos_weight=np.array([3.0, 1.0, 0.5])
+        ),
+        PROBABILITIES,
+    ),
+    "L1Loss": (
+        lambda reduction: nn.L1Loss(reduction),
+        lambda x, target, reduction: F.l1_loss(x, target, reduction),
+        PROBABILITIES,
+    ),
+    "HuberLoss": (
+        lambda reduction: nn.HuberLoss(reduction, delta=0.3),
+        lambda x, target, reduction: F.huber_loss(x, target, reduction, delta=0.3),
+        PROBABILITIES,
+    ),
+    "SmoothL1Loss": (
+        lambda reduction: nn.SmoothL1Loss(reduction, beta=0.3),
+        lambda x, target, reduction: F.smooth_l1_loss(x, target, reduction, beta=0.3),
+        PROBABILITIES,
+    ),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSS_MODULE_CASES)
+def test_new_loss_modules_pass_their_options_to_their_functions(name, reduction):
+    make, function, target = LOSS_MODULE_CASES[name]
+    x = mg.tensor(random_array(4, 3))
+    # BCELoss takes probabilities: it gets those of the logits x.
+    module_input = F.sigmoid(x) if name == "BCELoss" else x
+    np.testing.assert_array_equal(
+        make(reduction)(module_input, target).data, function(x, target, reduction).data
+    )
+
+
+def test_weighted_loss_modules_keep_their_weights_as_buffers():
+    # As PyTorch's: weight and pos_weight are in the state dict when given, and are not parameters.
+    weight = np.array([0.5, 2.0, 1.0])
+    for loss in (nn.NLLLoss(weight), nn.BCELoss(weight), nn.BCEWithLogitsLoss(weight)):
+        assert list(loss.state_dict()) == ["weight"] and list(loss.parameters()) == []
+        np.testing.assert_array_equal(loss.state_dict()["weight"], weight)
+    assert list(nn.BCEWithLogitsLoss(pos_weight=weight).state_dict()) == ["pos_weight"]
+    assert list(nn.BCEWithLogitsLoss(weight, pos_weight=weight).state_dict()) == ["weight", "pos_weight"]
+    assert all(list(loss().state_dict()) == [] for loss in (nn.NLLLoss, nn.BCELoss, nn.BCEWithLogitsLoss))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        nn.CrossEntropyLoss,
+        nn.MSELoss,
+        nn.NLLLoss,
+        nn.BCELoss,
+        nn.BCEWithLogitsLoss,
+        nn.L1Loss,
+        nn.HuberLoss,
+        nn.SmoothL1Loss,
+    ],
+)
 def test_loss_modules_reject_a_bad_reduction(loss):
     with pytest.raises(ValueError, match=rf"{loss.__name__}.*'average'"):
         loss(reduction="average")
+
+
+# ---- Embedding --------------------------------------------------------------------------------
+
+
+def test_embedding_starts_as_standard_normal_samples_from_minigrads_generator():
+    mg.manual_seed(4)
+    layer = nn.Embedding(6, 5)
+    mg.manual_seed(4)
+    expected = mg.randn(6, 5, dtype=np.float64).data  # N(0, 1), as PyTorch's init, from the same generator
+    assert layer.weight.dtype == np.float32 and isinstance(layer.weight, nn.Parameter)
+    np.testing.assert_array_equal(layer.weight.data, expected.astype(np.float32))
+    big = nn.Embedding(1000, 100, dtype=np.float64)
+    assert big.weight.dtype == np.float64
+    assert abs(big.weight.data.mean()) < 0.01 and abs(big.weight.data.std() - 1) < 0.01
+
+
+@pytest.mark.parametrize("padding_idx", [0, 3, -1])
+def test_embedding_padding_row_starts_at_zero_and_stays_there(padding_idx):
+    mg.manual_seed(0)
+    layer = nn.Embedding(4, 3, padding_idx=padding_idx)
+    row = padding_idx % 4
+    assert layer.padding_idx == row
+    np.testing.assert_array_equal(layer.weight.data[row], np.zeros(3))
+    indices = np.array([[row, 1], [2, row]])
+    before = layer.weight.data.copy()
+    for _ in range(3):  # plain gradient descent: the padding row gets no gradient, so it never moves
+        loss = (layer(indices) ** 2).sum() + layer(indices).sum()
+        layer.zero_grad()
+        loss.backward()
+        np.testing.assert_array_equal(layer.weight.grad.data[row], np.zeros(3))
+        layer.weight.data -= 0.1 * layer.weight.grad.data
+    np.testing.assert_array_equal(layer.weight.data[row], np.zeros(3))
+    assert not np.array_equal(layer.weight.data[[1, 2]], before[[1, 2]])
+
+
+def test_embedding_forward_is_the_function_and_its_state_dict_is_pytorchs():
+    layer = nn.Embedding(5, 2, padding_idx=1)
+    indices = mg.tensor(np.array([[0, 1, 4]]))
+    result = layer(indices)
+    assert result.shape == (1, 3, 2)
+    np.testing.assert_array_equal(result.data, F.embedding(indices, layer.weight, padding_idx=1).data)
+    state = layer.state_dict()
+    assert list(state) == ["weight"] and state["weight"].shape == (5, 2)
+    other = nn.Embedding(5, 2, padding_idx=1)
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other(indices).data, result.data)
+
+
+def test_embedding_gradcheck_through_the_module(float64_default):
+    layer = nn.Embedding(5, 3)
+    indices = mg.tensor(np.array([[0, 4, 4], [1, 0, 2]]))
+
+    def run(weight):
+        with parameters_replaced(layer, [weight]):
+            return layer(indices)
+
+    assert_gradcheck(run, layer.weight.data.copy())
+
+
+@pytest.mark.parametrize("padding_idx", [4, -5])
+def test_embedding_rejects_a_padding_idx_outside_the_table(padding_idx):
+    with pytest.raises(
+        ValueError,
+        match=rf"Embedding: padding_idx must be a row of the 4 embeddings \(-4 to 3\), got {padding_idx}",
+    ):
+        nn.Embedding(4, 3, padding_idx=padding_idx)
 
 
 # ---- state dicts -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Layers with no normalization: Linear, activations, Dropout, Flatten, Identity."""
+"""Layers with no normalization: Linear, Embedding, activations, Dropout, Flatten, Identity."""
 
 from __future__ import annotations
 
@@ -45,6 +45,34 @@ class Linear(Module):
         )
 
 
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``; index i picks row i.
+
+    ``weight`` has shape (num_embeddings, embedding_dim) and starts as N(0, 1) samples,
+    as in PyTorch. The row ``padding_idx``, if given, starts at zeros and gets no
+    gradient, so it stays zeros while the model learns (a vector for "no token").
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype: object = None
+    ) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            padding_idx = F._padding_row(padding_idx, num_embeddings, "Embedding")
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
+        init.normal_(self.weight)
+        if padding_idx is not None:
+            self.weight.data[padding_idx] = 0
+
+    def forward(self, input: Any) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+
+
 class Identity(Module):
     """Returns its input unchanged; any arguments are ignored, as in PyTorch (a placeholder)."""
 
@@ -74,6 +102,69 @@ class Sigmoid(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.sigmoid(x)
+
+
+class LeakyReLU(Module):
+    """``x`` where x > 0, else ``negative_slope * x``, elementwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``, elementwise."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)``, elementwise (also called swish)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, elementwise; ``x`` where ``beta * x > threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class GELU(Module):
+    """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: its tanh approximation)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Softmax(Module):
