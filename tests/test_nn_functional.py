@@ -1,4 +1,4 @@
-"""The neural-network functions: values, gradients and errors (minigrad/nn/functional.py)."""
+"""The neural-network functions: values, gradients and errors (minigrad/nn/functional/)."""
 
 import math
 import re

@@ -8,6 +8,7 @@ from typing import Any
 from minigrad import ops
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn.functional.layers import _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor, zeros
@@ -58,7 +59,7 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         if padding_idx is not None:
-            padding_idx = F._padding_row(padding_idx, num_embeddings, "Embedding")
+            padding_idx = _padding_row(padding_idx, num_embeddings, "Embedding")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
         init.normal_(self.weight)

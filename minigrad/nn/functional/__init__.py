@@ -1,0 +1,69 @@
+"""Neural-network functions, all composed from the core ops: none has backward code.
+
+Each function is a composite (see :func:`minigrad.engine.composite`): its nodes are
+tagged with a scope of its name, so ``batch_norm`` can be drawn as one box or opened
+up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
+``broadcast_to`` nodes it is made of. Its gradient is whatever the chain rule through
+those primitives gives, and the tests check that this equals the hand-derived formula.
+
+By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
+``losses`` and ``normalization`` (batch_norm, layer_norm); softmax, log_softmax and
+the core activations come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
+"""
+
+from minigrad.composite import log_softmax, softmax
+from minigrad.nn.functional.activations import (
+    elu,
+    gelu,
+    leaky_relu,
+    silu,
+    softplus,
+)
+from minigrad.nn.functional.layers import (
+    dropout,
+    embedding,
+    linear,
+    one_hot,
+)
+from minigrad.nn.functional.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from minigrad.nn.functional.normalization import (
+    batch_norm,
+    layer_norm,
+)
+from minigrad.ops import relu, sigmoid, tanh
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+]

@@ -1,0 +1,86 @@
+"""Activation functions beyond relu, sigmoid and tanh, composed from the core ops."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad import ops
+from minigrad.engine import composite
+from minigrad.ops import sigmoid, where
+from minigrad.primitives import Erf
+from minigrad.tensor import Tensor
+
+
+@composite
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where x > 0, else ``negative_slope * x``; the slope at 0 is ``negative_slope``, as in PyTorch."""
+    x = ops._tensor(x)
+    return where(x.data > 0, x, x * negative_slope)
+
+
+@composite
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """The exponential linear unit: ``x`` where x > 0, else ``alpha * (exp(x) - 1)``.
+
+    The slope at 0 is the left one, ``alpha``, as in PyTorch. exp is given only the
+    values that are not positive (0 in place of the others): exp of a large x would be
+    inf, and although where discards that branch, its gradient would be 0 * inf = nan.
+    """
+    x = ops._tensor(x)
+    positive = x.data > 0
+    not_positive = where(positive, 0.0, x)
+    return where(positive, x, (not_positive.exp() - 1) * alpha)
+
+
+@composite
+def silu(x: Any) -> Tensor:
+    """The sigmoid linear unit (also called swish): ``x * sigmoid(x)``."""
+    x = ops._tensor(x)
+    return x * sigmoid(x)
+
+
+@composite
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, a smooth relu whose slope is ``sigmoid(beta * x)``.
+
+    Where ``beta * x > threshold`` the result is ``x`` itself (slope 1), as in PyTorch:
+    the two differ by less than ``exp(-threshold) / beta`` there.
+    """
+    x = ops._tensor(x)
+    scaled = x * beta
+    return where(scaled.data > threshold, x, _log_one_plus_exp(scaled) / beta)
+
+
+def _log_one_plus_exp(z: Tensor) -> Tensor:
+    """``log(1 + exp(z))`` for z of any size: as written where z <= 0, ``z + log(1 + exp(-z))`` where z > 0.
+
+    The two are equal (take exp(z) out of the sum: log(exp(z) * (exp(-z) + 1))), and
+    this way exp only ever sees ``-|z|``, so it cannot overflow. Each piece is smooth,
+    so the slope, sigmoid(z), and its own slope come out right everywhere, at 0 too.
+    """
+    positive = z.data > 0
+    log_term = (1 + where(positive, -z, z).exp()).log()  # log(1 + exp(-|z|))
+    return where(positive, z + log_term, log_term)
+
+
+@composite
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """The Gaussian error linear unit (Hendrycks & Gimpel, 2016): ``x * Phi(x)``.
+
+    Phi is the standard normal CDF, the probability that a sample of N(0, 1) is below x::
+
+        gelu(x) = 0.5 * x * (1 + erf(x / sqrt(2)))
+
+    ``approximate="tanh"`` uses the paper's approximation of Phi, which needs no erf::
+
+        gelu(x) ~ 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f'gelu: approximate must be "none" or "tanh", got {approximate!r}')
+    x = ops._tensor(x)
+    if approximate == "tanh":
+        cdf = 0.5 * (1 + ((x + x**3 * 0.044715) * math.sqrt(2 / math.pi)).tanh())
+    else:
+        cdf = 0.5 * (1 + Erf.apply(x * math.sqrt(0.5)))
+    return x * cdf

@@ -1,0 +1,121 @@
+"""The functions behind nn's simpler layers: linear, dropout, one_hot and embedding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad import ops, random
+from minigrad.engine import composite
+from minigrad.nn.functional.losses import _array
+from minigrad.ops import where
+from minigrad.tensor import Tensor
+
+
+@composite
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias``; weight has shape (out_features, in_features)."""
+    x, weight = ops._tensor(x), ops._tensor(weight)
+    x_shape, weight_shape = x.data.shape, weight.data.shape
+    if len(weight_shape) != 2 or not x_shape or x_shape[-1] != weight_shape[1]:
+        raise ValueError(
+            f"linear: an input of shape {x_shape} needs a weight of shape (out_features, "
+            f"{x_shape[-1] if x_shape else 'in_features'}), got {weight_shape}"
+        )
+    if (
+        bias is not None and getattr(bias, "shape", None) != weight_shape[:1]
+    ):  # any that broadcasts, as PyTorch
+        ops.broadcast_shapes("linear", x_shape[:-1] + weight_shape[:1], np.shape(bias))
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+@composite
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    Does nothing when not training. The random mask is a constant of the graph.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    keep = random.generator().random(x.shape) >= p
+    return x * Tensor._wrap((keep / (1 - p)).astype(x.dtype))
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices as one-hot rows: ``result[..., c]`` is 1 where ``tensor[...] == c``, else 0.
+
+    The result has shape (*tensor.shape, num_classes) and dtype int64, as in PyTorch,
+    and no gradient (indices have none). ``num_classes=-1`` takes one more than the
+    largest index.
+    """
+    indices = _array(tensor)
+    if indices.dtype.kind not in "iu":
+        raise ValueError(
+            f"one_hot: expected integer class indices, got {indices.dtype}; "
+            f"convert them with .astype(np.int64)"
+        )
+    if num_classes == -1:
+        if indices.size == 0:
+            raise ValueError(
+                "one_hot: an empty tensor has no largest index to count the classes by; pass num_classes"
+            )
+        num_classes = int(indices.max()) + 1
+    if num_classes < 0:
+        raise ValueError(
+            f"one_hot: num_classes must be -1 (from the largest index) or at least 0, got {num_classes}"
+        )
+    if indices.size and indices.min() < 0:
+        raise ValueError(f"one_hot: class indices must not be negative, got {indices.min()}")
+    if indices.size and indices.max() >= num_classes:
+        raise ValueError(
+            f"one_hot: class {indices.max()} is out of range for num_classes={num_classes} "
+            f"(0 to {num_classes - 1})"
+        )
+    return Tensor._wrap((indices[..., np.newaxis] == np.arange(num_classes)).astype(np.int64))
+
+
+@composite
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """The rows of ``weight`` that the indices in ``input`` pick: ``weight[input]``.
+
+    ``weight`` has shape (num_embeddings, embedding_dim), the result (*input.shape,
+    embedding_dim). The gradient is indexing's: each row gets the sum of the gradients
+    of the positions that picked it. Positions whose index is ``padding_idx`` read
+    their row as a constant, so that row gets no gradient and keeps its value
+    (``nn.Embedding`` starts it at zeros), as in PyTorch.
+    """
+    indices = _array(input)
+    weight = ops._tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be 2-D, (num_embeddings, embedding_dim), got shape {weight.shape}"
+        )
+    if indices.dtype.kind not in "iu":
+        raise ValueError(
+            f"embedding: expected integer indices, got {indices.dtype}; convert them with .astype(np.int64)"
+        )
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        bad = indices[(indices < 0) | (indices >= rows)][0]
+        raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings (0 to {rows - 1})")
+    looked_up = weight[indices]
+    if padding_idx is not None:
+        is_padding = indices[..., np.newaxis] == _padding_row(padding_idx, rows, "embedding")
+        looked_up = where(is_padding, looked_up.detach(), looked_up)
+    return looked_up
+
+
+def _padding_row(padding_idx: int, num_embeddings: int, op_name: str) -> int:
+    """``padding_idx`` as a row number: -1 is the last row, as in PyTorch."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"{op_name}: padding_idx must be a row of the {num_embeddings} embeddings "
+            f"({-num_embeddings} to {num_embeddings - 1}), got {padding_idx}"
+        )
+    return padding_idx % num_embeddings
