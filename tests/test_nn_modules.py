@@ -162,6 +162,24 @@ def test_named_parameters_are_module_paths():
         assert parameter.name == name  # shown in graph drawings
 
 
+def test_buffers_are_named_by_full_path_also_in_a_module_without_parameters():
+    inner = nn.Sequential(nn.BatchNorm1d(3, affine=False))  # buffers only
+    model = nn.Sequential(nn.Linear(2, 3), inner)
+    assert [buffer.name for buffer in model.buffers()] == [
+        "1.0.running_mean",
+        "1.0.running_var",
+        "1.0.num_batches_tracked",
+    ]
+    model.insert(0, nn.BatchNorm1d(2))
+    assert [buffer.name for buffer in model.buffers()][:4] == [
+        "0.running_mean",
+        "0.running_var",
+        "0.num_batches_tracked",
+        "2.0.running_mean",
+    ]
+    assert list(model.state_dict())[:3] == ["0.weight", "0.bias", "0.running_mean"]
+
+
 def test_nested_sequential_parameters_are_named_by_full_path():
     inner = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Linear(4, 1)))
     model = nn.Sequential(nn.Linear(2, 3), inner)
@@ -175,6 +193,7 @@ def test_named_buffers_and_buffers():
     model = make_model()
     names = [name for name, _ in model.named_buffers()]
     assert names == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
+    assert [buffer.name for buffer in model.buffers()] == names  # shown in graph drawings
     buffers = list(model.buffers())
     assert buffers[0] is model[1].running_mean and buffers[2] is model[1].num_batches_tracked
     assert not any(isinstance(buffer, nn.Parameter) for buffer in buffers)
