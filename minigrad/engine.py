@@ -472,8 +472,9 @@ def _backpropagate(
     ready = [node for key, node in nodes.items() if not uses[key]]
     found: dict[int, Tensor] = {}
     # The memory of every gradient handed out so far, starting with the caller's own
-    # arrays: a gradient that reaches a leaf or the result unchanged is copied then.
-    handed_out = {_owner(grad.data) for grad in root_grads if grad.op is None}
+    # arrays (a recorded one too, unless the gradients are recorded and it stays in
+    # the graph): a gradient that reaches a leaf or the result unchanged is copied then.
+    handed_out = {_owner(grad.data) for grad in root_grads if grad.op is None or not create_graph}
     outer_scope, outer_grad_of = _state.scope, _state.grad_of
     with set_grad_enabled(create_graph), _cyclic_gc_paused():
         try:

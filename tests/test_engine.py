@@ -751,3 +751,15 @@ def test_retain_grad_on_a_leaf_changes_nothing_and_without_grad_is_an_error():
     del hidden  # a retained result the user dropped gets nothing, and nothing fails
     loss.backward()
     np.testing.assert_array_equal(x.grad.data, [4.0])
+
+
+def test_a_computed_gradient_passed_to_backward_is_not_shared_with_the_leaves():
+    source = leaf([1.0, 2.0])
+    seed = source * 1.0  # a computed tensor, as the caller's gradient
+    x = leaf([3.0, 4.0])
+    (x + 0.0).backward(seed)  # add hands the seed on unchanged
+    assert not np.shares_memory(x.grad.data, seed.data)
+    hidden = x * 2.0
+    hidden.retain_grad()
+    hidden.backward(seed)
+    assert not np.shares_memory(hidden.grad.data, seed.data)

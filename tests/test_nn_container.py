@@ -110,3 +110,24 @@ def test_parameter_dict_works_like_a_dict_of_parameters():
     assert repr(scales) == "ParameterDict(\n  (b): Parameter of shape (1,), float64\n)"
     with pytest.raises(TypeError, match="ParameterDict: entry 'c' must be a Parameter or a Tensor"):
         scales["c"] = 3.0
+
+
+def test_dicts_take_another_dict_of_their_kind():
+    blocks = nn.ModuleDict(nn.ModuleDict({"a": nn.Linear(2, 2)}))
+    scales = nn.ParameterDict()
+    scales.update(nn.ParameterDict({"w": mg.ones(2)}))
+    assert blocks.keys() == ["a"] and scales.keys() == ["w"]
+
+
+def test_slicing_a_list_keeps_the_models_names():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(1, 1), nn.BatchNorm1d(1)])
+            self.weights = nn.ParameterList([mg.ones(1), mg.ones(2)])
+
+    net = Net()
+    names = [tensor.name for tensor in [*net.parameters(), *net.buffers()]]
+    assert names[2:5] == ["layers.1.weight", "layers.1.bias", "weights.0"]
+    assert len(net.layers[1:]) == 1 and len(net.weights[1:]) == 1
+    assert [tensor.name for tensor in [*net.parameters(), *net.buffers()]] == names

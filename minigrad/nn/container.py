@@ -63,7 +63,10 @@ class ModuleList(Module):
     def __getitem__(self, index: int | slice) -> Any:
         modules = list(self._modules.values())
         if isinstance(index, slice):
-            return type(self)(modules[index])
+            prefix = self._path_prefix()
+            part = type(self)(modules[index])
+            self._name_tensors(prefix)  # the part named them as its own: give back the model's names
+            return part
         try:
             return modules[index]
         except IndexError:
@@ -99,8 +102,8 @@ class Sequential(ModuleList):
 
 
 def _pairs(entries: Mapping[str, Any] | Iterable[tuple[str, Any]], name: str) -> list[tuple[str, Any]]:
-    """(key, value) pairs from a mapping (in its order) or from an iterable of pairs."""
-    if isinstance(entries, Mapping):
+    """(key, value) pairs from a mapping or another ModuleDict or ParameterDict (in its order), or from pairs."""
+    if isinstance(entries, (Mapping, _NamedChildren)):
         return list(entries.items())
     pairs = []
     for entry in entries:
@@ -242,7 +245,10 @@ class ParameterList(Module):
     def __getitem__(self, index: int | slice) -> Any:
         values = list(self._parameters.values())
         if isinstance(index, slice):
-            return ParameterList(values[index])
+            prefix = self._path_prefix()
+            part = ParameterList(values[index])
+            self._name_tensors(prefix)  # the part named them as its own: give back the model's names
+            return part
         return values[self._position(index)]
 
     def __setitem__(self, index: int, value: Tensor) -> None:
