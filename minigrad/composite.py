@@ -135,6 +135,137 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return ops.concatenate([ops.unsqueeze(tensor, axis) for tensor in tensors], axis)
 
 
+@composite
+def square(x: Any) -> Tensor:
+    """x * x, elementwise: one mul, whose rule gives the slope 2 * x."""
+    x = ops._tensor(x)
+    return x * x
+
+
+@composite
+def flip(x: Any, axis: Any = None) -> Tensor:
+    """x with the order of its values reversed along ``axis`` (all axes when None, as numpy's flip).
+
+    An index with a step of -1 along those axes, so getitem's rule sends each gradient
+    back to the position it came from. PyTorch's ``flip`` needs the axes (its ``dims``).
+    """
+    x = ops._tensor(x)
+    axes = ops.normalize_axes(axis, x.ndim, "flip")
+    return x[tuple(slice(None, None, -1) if position in axes else slice(None) for position in range(x.ndim))]
+
+
+@composite
+def split(x: Any, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+    """x cut along ``axis`` into a tuple of pieces, with PyTorch's sizes (not numpy's split).
+
+    An int is the length of every piece but the last, which has what remains: 5 values
+    in pieces of 2 give 2, 2 and 1. A list or tuple gives the length of each piece and
+    must add up to the length of the axis. Each piece is a slice of x, so its gradient
+    lands back where the piece came from.
+    """
+    x = ops._tensor(x)
+    axis = _one_axis(x, axis, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        sizes = _equal_pieces(int(split_size_or_sections), length)
+    elif isinstance(split_size_or_sections, (list, tuple)):
+        sizes = _given_pieces(split_size_or_sections, length, axis)
+    else:
+        raise TypeError(
+            f"split: give the length of the pieces (an int) or of each piece (a list), "
+            f"got {split_size_or_sections!r}"
+        )
+    leading = (slice(None),) * axis
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(*leading, slice(start, start + size))])
+        start += size
+    return tuple(pieces)
+
+
+def _one_axis(x: Tensor, axis: Any, op_name: str) -> int:
+    """``axis`` as one non-negative int, for ops that cut a tensor with at least one dimension."""
+    if x.ndim == 0:
+        raise ValueError(f"{op_name}: a 0-d tensor has no axis to cut along; reshape it to 1-D first")
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op_name}: axis must be an int, got {axis!r}")
+    return ops.normalize_axes(axis, x.ndim, op_name)[0]
+
+
+def _equal_pieces(size: int, length: int) -> list[int]:
+    """Pieces of ``size`` (the last one shorter if need be) covering ``length``; one empty piece for 0."""
+    if size < 0 or (size == 0 and length > 0):
+        raise ValueError(
+            f"split: the length of the pieces must be positive (0 only for an empty axis), got {size}"
+        )
+    if length == 0:
+        return [0]
+    count = -(-length // size)  # rounded up
+    return [size] * (count - 1) + [length - size * (count - 1)]
+
+
+def _given_pieces(sections: Sequence[Any], length: int, axis: int) -> list[int]:
+    if not all(isinstance(size, numbers.Integral) and size >= 0 for size in sections):
+        raise ValueError(f"split: the lengths of the pieces must be non-negative ints, got {list(sections)}")
+    if sum(sections) != length:
+        raise ValueError(
+            f"split: the lengths {list(sections)} add up to {sum(sections)}, but axis {axis} "
+            f"has length {length}; they must add up to it exactly"
+        )
+    return [int(size) for size in sections]
+
+
+@composite
+def chunk(x: Any, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+    """x cut along ``axis`` into ``chunks`` pieces of equal length, as PyTorch's chunk.
+
+    Each piece has ``ceil(length / chunks)`` values along the axis and the last one what
+    remains, so there may be fewer pieces than asked for: 6 values in 4 chunks give 3
+    pieces of 2. An axis of length 0 gives ``chunks`` empty pieces.
+    """
+    x = ops._tensor(x)
+    if not isinstance(chunks, numbers.Integral):
+        raise TypeError(f"chunk: chunks must be an int, got {chunks!r}")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be at least 1, got {chunks}")
+    axis = _one_axis(x, axis, "chunk")
+    length = x.shape[axis]
+    return split(x, [0] * int(chunks) if length == 0 else -(-length // chunks), axis)
+
+
+def expand(x: Any, *sizes: Any) -> Tensor:
+    """x repeated to ``sizes`` (ints, or one tuple) as PyTorch's expand: a ``broadcast_to``.
+
+    -1 keeps the length of an axis; new axes go in front; only axes of length 1 can
+    take a new length.
+    """
+    x = ops._tensor(x)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if not all(isinstance(size, numbers.Integral) for size in sizes):
+        raise TypeError(f"expand: the sizes must be ints, got {sizes}")
+    new_axes = len(sizes) - x.ndim
+    if new_axes < 0:
+        raise ValueError(
+            f"expand: sizes {sizes} are fewer than the {x.ndim} axes of a tensor of shape {x.shape}; "
+            f"give one size per axis (-1 keeps its length), and any new axes in front"
+        )
+    shape = []
+    for position, size in enumerate(sizes):
+        length = x.shape[position - new_axes] if position >= new_axes else None
+        if size == -1 and length is not None:
+            size = length
+        if size < 0 or (length not in (None, 1, size)):
+            keep = "" if length is None else f" (-1 keeps its length {length})"
+            raise ValueError(
+                f"expand: cannot expand shape {x.shape} to {sizes}: axis {position} of the result "
+                f"cannot have length {size}{keep}; only axes of length 1 can be stretched, and new "
+                f"axes, in front, need a length"
+            )
+        shape.append(int(size))
+    return ops.broadcast_to(x, tuple(shape))
+
+
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge the axes from ``start_dim`` to ``end_dim`` (all, by default) into one."""
     if x.ndim == 0:

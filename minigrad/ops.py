@@ -26,20 +26,27 @@ from minigrad.primitives import (
     Cast,
     Concatenate,
     Copy,
+    Cos,
+    CumSum,
     Div,
+    Erf,
     Exp,
+    Expm1,
     GetItem,
     Log,
+    Log1p,
     MatMul,
     Max,
     Maximum,
     Mul,
     Neg,
     Pow,
+    Prod,
     Relu,
     Remainder,
     Reshape,
     Sigmoid,
+    Sin,
     Sqrt,
     Sub,
     Sum,
@@ -328,6 +335,43 @@ def abs(x: Any) -> Tensor:
     return _unary(Abs, x)
 
 
+def log1p(x: Any) -> Tensor:
+    """log(1 + x), elementwise; exact where x is tiny, where ``log(1 + x)`` would round to 0."""
+    return _unary(Log1p, x)
+
+
+def expm1(x: Any) -> Tensor:
+    """exp(x) - 1, elementwise; exact where x is tiny, where ``exp(x) - 1`` would lose digits."""
+    return _unary(Expm1, x)
+
+
+def sin(x: Any) -> Tensor:
+    """The sine, elementwise (x in radians)."""
+    return _unary(Sin, x)
+
+
+def cos(x: Any) -> Tensor:
+    """The cosine, elementwise (x in radians)."""
+    return _unary(Cos, x)
+
+
+def erf(x: Any) -> Tensor:
+    """The error function, elementwise: 2 / sqrt(pi) times the integral of exp(-t**2) from 0 to x."""
+    return _unary(Erf, x)
+
+
+def sign(x: Any) -> Tensor:
+    """-1, 0 or 1 by the sign of each value, in x's dtype (nan gives 0, as in PyTorch; numpy's gives nan).
+
+    Never recorded: the result is constant between its jumps, so its gradient is 0
+    wherever there is one, as PyTorch's is.
+    """
+    x = _tensor(x)
+    if x.dtype == np.bool_:  # False is 0 and True is 1: each is its own sign
+        return Tensor._wrap(x.data.copy())
+    return Tensor._wrap((x.data > 0).astype(x.dtype) - (x.data < 0).astype(x.dtype))
+
+
 def compare(comparison: Callable, a: Any, b: Any) -> Tensor:
     """A boolean tensor from a numpy comparison such as ``np.less`` (never recorded)."""
     a, b = as_tensors((a, b))
@@ -389,6 +433,31 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The sum over ``axis`` (None for all axes, an int or a tuple)."""
     x = _tensor(x)
     return Sum.apply(x, axes=normalize_axes(axis, x.ndim, "sum"), keepdims=keepdims)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The product over ``axis`` (None for all axes, an int or a tuple); 1 for no values."""
+    x = _tensor(x)
+    return Prod.apply(x, axes=normalize_axes(axis, x.ndim, "prod"), keepdims=keepdims)
+
+
+def cumsum(x: Any, axis: int | None = None) -> Tensor:
+    """Running sums along ``axis``: ``out[..., i] = x[..., 0] + ... + x[..., i]``, of x's shape.
+
+    ``axis=None`` runs along the flattened tensor and gives a 1-D result, as numpy's
+    cumsum does (PyTorch's needs an axis, its ``dim``). A 0-d tensor has axis 0 (or -1)
+    and keeps its shape, as in PyTorch.
+    """
+    x = _tensor(x)
+    if axis is None:
+        return CumSum.apply(reshape(x, -1), axis=0)
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"cumsum: axis must be an int or None, got {axis!r}")
+    if x.ndim == 0:
+        normalize_axes(axis, 1, "cumsum")
+        return reshape(CumSum.apply(reshape(x, 1), axis=0), ())
+    (axis,) = normalize_axes(axis, x.ndim, "cumsum")
+    return CumSum.apply(x, axis=axis)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -229,6 +229,23 @@ class Exp(Op):
         return (grad * out,)
 
 
+class Expm1(Op):
+    """exp(x) - 1, exact for small x.    d/dx (exp(x) - 1) = exp(x) = out + 1
+
+    Near x = 0, exp(x) is 1 plus a little, and most digits of the little are lost when
+    1 is subtracted: exp(1e-10) - 1 keeps only 7 of float64's 16. numpy's expm1
+    computes the difference itself, to the last bit.
+    """
+
+    reads = ("out",)
+
+    def forward(self, x):
+        return np.expm1(x)
+
+    def backward(self, grad, out, x):
+        return (grad * (out + 1),)
+
+
 class Log(Op):
     """The natural logarithm log(x).    d/dx log(x) = 1 / x"""
 
@@ -239,6 +256,22 @@ class Log(Op):
 
     def backward(self, grad, out, x):
         return (grad / x,)
+
+
+class Log1p(Op):
+    """log(1 + x), exact for small x.    d/dx log(1 + x) = 1 / (1 + x)
+
+    For |x| below about 1e-16 (in float64), 1 + x rounds to 1 and log(1 + x) to 0,
+    though the true value is about x; numpy's log1p is exact to the last bit there.
+    """
+
+    reads = (0,)
+
+    def forward(self, x):
+        return np.log1p(x)
+
+    def backward(self, grad, out, x):
+        return (grad / (1 + x),)
 
 
 class Sqrt(Op):
@@ -305,7 +338,31 @@ class Abs(Op):
         return (grad * np.sign(_array(x)),)
 
 
-# ---- reductions ------------------------------------------------------------------------
+class Sin(Op):
+    """sin(x).    d/dx sin(x) = cos(x)"""
+
+    reads = (0,)
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, grad, out, x):
+        return (grad * _apply(Cos, x),)
+
+
+class Cos(Op):
+    """cos(x).    d/dx cos(x) = -sin(x)"""
+
+    reads = (0,)
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, grad, out, x):
+        return (-grad * _apply(Sin, x),)
+
+
+# ---- reductions and running sums -------------------------------------------------------
 
 
 def _unreduce(grad: Value, input_shape: tuple, axes: tuple, keepdims: bool) -> Value:
@@ -351,6 +408,65 @@ class Max(Op):
         share = is_largest / is_largest.sum(axis=self.axes, keepdims=True, dtype=x.dtype)
         spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
         return (spread * share,)
+
+
+class Prod(Op):
+    """The product over ``axes``.    d/dx_i prod(x) = the product of the others (prod(x) / x_i if x_i != 0)
+
+    Where no value is 0 the gradient is prod(x) / x_i, as in PyTorch. At a 0 that would
+    be 0 / 0, so where some value is 0 the product of the others is formed without
+    dividing (see :func:`_product_of_the_others`): a single 0 in a slice gets the
+    product of the others, and the rest of the slice 0; two 0s give 0 to all of it.
+    """
+
+    reads = (0, "out")
+
+    def forward(self, x, axes, keepdims):
+        self.axes, self.keepdims, self.input_shape = axes, keepdims, x.shape
+        return x.prod(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad, out, x):
+        spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
+        if (_array(x) == 0).any():
+            return (spread * _product_of_the_others(x, self.axes),)
+        return (spread * _unreduce(out, self.input_shape, self.axes, self.keepdims) / x,)
+
+
+def _product_of_the_others(x: Value, axes: tuple) -> Value:
+    """For each x_i, the product of the other values of its slice, with no division.
+
+    The reduced axes are moved last and flattened into one of length n. Each slice is
+    then repeated n times, the i-th copy with 1 in place of x_i, and each copy is
+    multiplied out: n times the memory of x, which is why the rule only does this when
+    some value is 0. Since it uses only recorded ops (prod among them), the next
+    derivative is exact at the zeros too.
+    """
+    kept = tuple(axis for axis in range(x.ndim) if axis not in axes)
+    order = kept + axes
+    moved = x.transpose(order)
+    outer_shape = moved.shape[: len(kept)]
+    n = math.prod(moved.shape[len(kept) :])
+    copies = _apply(BroadcastTo, moved.reshape(outer_shape + (1, n)), shape=outer_shape + (n, n))
+    one = np.ones((), _array(x).dtype)
+    copies = _apply(Where, one, copies, condition=np.eye(n, dtype=bool))
+    others = _apply(Prod, copies, axes=(len(kept) + 1,), keepdims=False)
+    return others.reshape(moved.shape).transpose(tuple(np.argsort(order)))
+
+
+class CumSum(Op):
+    """Running sums along ``axis``.    d/dx: the gradient summed from the far end (a reversed cumsum)
+
+    out_i = x_0 + ... + x_i, so x_j is part of every out_i with i >= j, and its gradient
+    is grad_j + ... + grad_last: the running sums of the gradient, taken backwards.
+    """
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, grad, out, x):
+        reverse = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return (_apply(CumSum, grad[reverse], axis=self.axis)[reverse],)
 
 
 # ---- shape -----------------------------------------------------------------------------
@@ -561,6 +677,8 @@ class Erf(Op):
 
     def forward(self, x):
         values = np.fromiter(map(math.erf, x.ravel().tolist()), dtype=np.float64, count=x.size)
+        if x.dtype.kind != "f":  # integers give float64, as numpy's exp does for int64
+            return values.reshape(x.shape)
         return values.reshape(x.shape).astype(x.dtype, copy=False)
 
     def backward(self, grad, out, x):

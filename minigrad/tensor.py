@@ -401,6 +401,28 @@ class Tensor:
     def abs(self) -> Tensor:
         return ops.abs(self)
 
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def erf(self) -> Tensor:
+        return ops.erf(self)
+
+    def square(self) -> Tensor:
+        return composite.square(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each value (see :func:`minigrad.sign`); never recorded."""
+        return ops.sign(self)
+
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
         """This tensor limited to [min, max], elementwise (see :func:`minigrad.clip`)."""
         return composite.clip(self, min, max)
@@ -422,6 +444,13 @@ class Tensor:
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.sum(self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.prod(self, axis, keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Running sums along ``axis``; None runs along the flattened tensor, as in numpy."""
+        return ops.cumsum(self, axis)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis, keepdims)
@@ -503,6 +532,19 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return composite.flatten(self, start_dim, end_dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """This tensor repeated to ``sizes``, as PyTorch's expand: -1 keeps an axis's length."""
+        return composite.expand(self, *sizes)
+
+    def flip(self, axis: Any = None) -> Tensor:
+        return composite.flip(self, axis)
+
+    def split(self, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+        return composite.split(self, split_size_or_sections, axis)
+
+    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        return composite.chunk(self, chunks, axis)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)

@@ -165,6 +165,29 @@ def test_softplus_is_x_itself_above_the_threshold():
     np.testing.assert_allclose(x.grad.data, [1 / (1 + np.exp(-10)), 1 / (1 + np.exp(-20)), 1.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softplus_is_exact_in_the_far_left_tail(dtype):
+    # log(1 + exp(x)) is about exp(x) there: 1 + exp(x) rounds to 1, but log1p keeps it
+    x = np.array([-40.0, -80.0, -700.0], dtype=dtype)
+    expected = np.log1p(np.exp(x.astype(np.float64))).astype(
+        dtype
+    )  # 4.25e-18, 1.8e-35, 9.9e-305 (0 in float32)
+    result = F.softplus(mg.tensor(x))
+    assert result.dtype == dtype
+    np.testing.assert_allclose(result.data, expected, rtol=1e-6, atol=0)
+    assert result.data[0] > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_elu_is_exact_near_zero(dtype):
+    # alpha * (exp(x) - 1) by expm1: exp(x) - 1 would keep only the first few digits of x
+    x = np.array([-1e-10, -3e-7, -1e-4], dtype=dtype)
+    result = F.elu(mg.tensor(x), alpha=0.5)
+    np.testing.assert_allclose(
+        result.data, 0.5 * np.expm1(x.astype(np.float64)), rtol=2 * np.finfo(dtype).eps
+    )
+
+
 def test_gelu_matches_pytorch_to_float64_rounding():
     # Values of PyTorch 2.13.0's exact gelu (float64), checked by hand.
     x = np.array([-3.0, -0.5, 0.1, 1.0, 2.5])
@@ -664,6 +687,21 @@ def test_binary_cross_entropy_with_logits_is_exact_for_large_logits(dtype):
     np.testing.assert_allclose(losses.data, [1000.0, 1000.0, 0.0, 0.0, 50.0, np.log(2)], rtol=1e-6)
     # The gradient is sigmoid(x) - target, 1/2 - 1 at x = 0.
     np.testing.assert_allclose(logits.grad.data, [1.0, -1.0, 0.0, 0.0, 1.0, -0.5], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_cross_entropy_with_logits_is_exact_when_nearly_right(dtype):
+    # A right, confident logit costs softplus(-|x|) = log1p(exp(-|x|)): tiny, but not 0
+    logits = mg.tensor(np.array([40.0, 60.0], dtype=dtype), requires_grad=True)
+    target = np.array([1.0, 1.0], dtype=dtype)
+    losses = F.binary_cross_entropy_with_logits(
+        logits, target, reduction="none", pos_weight=np.array([1.0, 2.0])
+    )
+    losses.sum().backward()
+    expected = np.log1p(np.exp(-np.array([40.0, 60.0]))) * [1.0, 2.0]  # 4.25e-18 and 1.75e-26
+    np.testing.assert_allclose(losses.data, expected, rtol=1e-6, atol=0)
+    # The gradient, (1 + (p - 1) * t) * sigmoid(x) - p * t, is -p * exp(-x) to first order
+    np.testing.assert_allclose(logits.grad.data, -np.exp(-np.array([40.0, 60.0])) * [1.0, 2.0], rtol=1e-6)
 
 
 def test_binary_cross_entropy_clamps_its_logs_at_minus_100():

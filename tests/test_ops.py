@@ -3,11 +3,12 @@
 Covers minigrad/ops.py and minigrad/composite.py.
 """
 
+import math
 import operator
 
 import numpy as np
 import pytest
-from conftest import assert_gradcheck, random_array, reduced_count, shapes_and_axes
+from conftest import assert_gradcheck, random_array, reduced_count, shapes, shapes_and_axes
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,14 @@ UNARY = {
     "sigmoid": (mg.sigmoid, sigmoid, False),
     "relu": (mg.relu, lambda x: np.maximum(x, 0), False),
     "abs": (mg.abs, np.abs, False),
+    "log1p": (mg.log1p, np.log1p, True),
+    "expm1": (mg.expm1, np.expm1, False),
+    "sin": (mg.sin, np.sin, False),
+    "cos": (mg.cos, np.cos, False),
+    "erf": (mg.erf, np.vectorize(math.erf), False),
+    "square": (mg.square, np.square, False),
 }
+SMOOTH = ["exp", "log", "sqrt", "tanh", "sigmoid", "log1p", "expm1", "sin", "cos", "erf", "square"]
 
 
 @pytest.mark.parametrize("name", UNARY)
@@ -51,6 +59,44 @@ def test_unary_method_matches_function(name):
 def test_unary_gradcheck(name):
     function, _, positive = UNARY[name]
     assert_gradcheck(function, random_array(3, 4, positive=positive))
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_unary_second_derivatives(name):
+    function, _, positive = UNARY[name]
+    assert_gradcheck(function, random_array(3, 4, positive=positive), second_order=True)
+
+
+def test_log1p_and_expm1_are_exact_for_tiny_inputs():
+    # 1 + x rounds to 1 for these x, so log(1 + x) would be 0 and exp(x) - 1 would lose digits
+    x = mg.tensor(np.array([1e-20, -3e-17, 2e-10]), requires_grad=True)
+    np.testing.assert_allclose(x.log1p().data, [1e-20, -3e-17, 2e-10 - 2e-20], rtol=1e-15)
+    np.testing.assert_allclose(x.expm1().data, [1e-20, -3e-17, 2e-10 + 2e-20], rtol=1e-15)
+    (x.log1p() + x.expm1()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 1 / (1 + x.data) + np.exp(x.data), rtol=1e-15)
+
+
+def test_sin_and_cos_gradients_are_cos_and_minus_sin():
+    x = mg.tensor(np.array([0.0, np.pi / 2, np.pi, 2.0]), requires_grad=True)
+    (x.sin() + 2 * x.cos()).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.cos(x.data) - 2 * np.sin(x.data), rtol=1e-15)
+
+
+def test_erf_of_integers_is_float64_as_numpys_functions_give():
+    result = mg.erf(mg.tensor([0, 1, -2]))
+    assert result.dtype == np.float64
+    np.testing.assert_array_equal(result.data, [0.0, math.erf(1.0), math.erf(-2.0)])
+
+
+def test_sign_is_pytorchs_and_never_recorded():
+    x = mg.tensor(np.float32([np.nan, -0.0, 0.0, -2.5, 3.0, np.inf, -np.inf]), requires_grad=True)
+    result = x.sign()
+    assert result.dtype == np.float32 and not result.requires_grad and result.op is None
+    np.testing.assert_array_equal(result.data, [0, 0, 0, -1, 1, 1, -1])  # nan gives 0, as in PyTorch
+    assert not np.signbit(result.data[:3]).any()
+    assert mg.sign(mg.tensor([-3, 0, 4])).data.tolist() == [-1, 0, 1]
+    assert mg.sign(mg.tensor([-3, 0, 4])).dtype == np.int64
+    assert mg.sign(mg.tensor([True, False])).data.tolist() == [True, False]
 
 
 def test_sigmoid_is_accurate_for_large_inputs():
@@ -429,6 +475,80 @@ def test_mean_gradient_is_one_over_n():
     np.testing.assert_allclose(x.grad.data, np.full((2, 3, 4), 1 / 8))
 
 
+@settings(max_examples=30, deadline=None)
+@given(shape_and_axis=shapes_and_axes(), keepdims=st.booleans(), seed=st.integers(0, 100))
+def test_prod_matches_numpy_and_passes_gradcheck(shape_and_axis, keepdims, seed):
+    shape, axis = shape_and_axis
+    x = random_array(*shape, seed=seed)
+    out = mg.prod(mg.tensor(x), axis, keepdims)
+    np.testing.assert_allclose(out.data, np.prod(x, axis=axis, keepdims=keepdims), rtol=1e-12)
+    assert_gradcheck(lambda t: t.prod(axis, keepdims), x, second_order=True)
+
+
+def test_prod_gradient_at_zeros_is_the_product_of_the_others():
+    x = mg.tensor(np.array([[2.0, 0.0, 3.0], [0.0, 5.0, 0.0], [1.0, 2.0, 4.0]]), requires_grad=True)
+    x.prod(axis=1).sum().backward()
+    # one 0: the product of the others there, 0 elsewhere; two 0s: 0 everywhere
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]])
+    x.grad = None
+    x[0].prod().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_prod_second_derivatives_at_zeros_are_exact():
+    # d2/dx0 dx1 of x0 * x1 * x2 is x2, though x0 = x1 = 0 makes every first derivative 0
+    x = mg.tensor(np.array([0.0, 0.0, 3.0]), requires_grad=True)
+    (slope,) = mg.grad(x.prod(), x, create_graph=True)
+    np.testing.assert_array_equal(slope.data, [0.0, 0.0, 0.0])
+    (curvature,) = mg.grad(slope[0], x)
+    np.testing.assert_array_equal(curvature.data, [0.0, 3.0, 0.0])
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+def test_prod_with_zeros_passes_gradcheck_first_and_second_order(axis):
+    x = random_array(3, 4, 2, seed=5)
+    x[0, 1, 0] = x[2, 1, 0] = x[2, 3, 1] = x[1, 0, 1] = 0.0
+    assert_gradcheck(lambda t: t.prod(axis), x)
+    assert_gradcheck(lambda t: t.prod(axis), x, second_order=True)
+
+
+def test_prod_of_nothing_is_one():
+    x = mg.tensor(np.zeros((0, 3)), requires_grad=True)
+    out = x.prod(axis=0)
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 1.0])
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, data=st.data())
+def test_cumsum_matches_numpy_and_passes_gradcheck(shape, data):
+    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1)) if shape else None
+    x = random_array(*shape)
+    out = mg.cumsum(mg.tensor(x), axis)
+    np.testing.assert_array_equal(out.data, np.cumsum(x, axis=axis))  # None: along the flattened x
+    assert_gradcheck(lambda t: t.cumsum(axis), x)
+
+
+def test_cumsum_gradient_is_the_reversed_cumsum_of_the_gradient():
+    x = mg.tensor(np.zeros((2, 4)), requires_grad=True)
+    x.cumsum(axis=1).backward(mg.tensor(np.array([[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 1.0]])))
+    np.testing.assert_array_equal(x.grad.data, [[10.0, 9.0, 7.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
+
+
+def test_cumsum_of_a_0d_tensor_keeps_its_shape_along_axis_0_and_is_1d_along_none():
+    x = mg.tensor(np.float64(2.5), requires_grad=True)
+    assert x.cumsum(0).shape == x.cumsum(-1).shape == ()
+    assert x.cumsum().shape == (1,)
+    x.cumsum(0).backward()
+    assert x.grad.item() == 1.0
+
+
+def test_cumsum_of_integers_matches_numpy():
+    result = mg.tensor([[1, 2], [3, 4]]).cumsum(0)
+    assert result.dtype == np.int64 and result.data.tolist() == [[1, 2], [4, 6]]
+
+
 # ---- shape ops ------------------------------------------------------------------------------
 
 SHAPE_OPS = {
@@ -610,6 +730,177 @@ def test_stack(axis):
     out = mg.stack([mg.tensor(a) for a in arrays], axis=axis)
     np.testing.assert_array_equal(out.data, np.stack(arrays, axis=axis))
     assert_gradcheck(lambda *ts: mg.stack(ts, axis=axis), *arrays)
+
+
+# ---- flip, split, chunk, expand ----------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape_and_axis=shapes_and_axes())
+def test_flip_matches_numpy_and_passes_gradcheck(shape_and_axis):
+    shape, axis = shape_and_axis
+    x = random_array(*shape)
+    np.testing.assert_array_equal(mg.flip(mg.tensor(x), axis).data, np.flip(x, axis))
+    assert_gradcheck(lambda t: t.flip(axis), x)
+
+
+# (shape, split_size_or_sections, axis, the pieces' lengths along axis): PyTorch 2.13's, checked by hand
+SPLITS = [
+    ((5, 2), 2, 0, [2, 2, 1]),
+    ((5, 2), 5, 0, [5]),
+    ((5, 2), 7, 0, [5]),
+    ((5, 2), 1, 1, [1, 1]),
+    ((5, 2), [1, 4], 0, [1, 4]),
+    ((5, 2), (3, 0, 2), -2, [3, 0, 2]),
+    ((2, 0), 2, 1, [0]),
+    ((2, 0), [0, 0], 1, [0, 0]),
+]
+
+
+@pytest.mark.parametrize(("shape", "sizes", "axis", "lengths"), SPLITS, ids=str)
+def test_split_cuts_pieces_of_pytorchs_lengths(shape, sizes, axis, lengths):
+    x = random_array(*shape)
+    pieces = mg.tensor(x).split(sizes, axis)
+    assert isinstance(pieces, tuple) and [piece.shape[axis] for piece in pieces] == lengths
+    np.testing.assert_array_equal(np.concatenate([piece.data for piece in pieces], axis), x)
+    if x.size:
+        assert_gradcheck(lambda t: mg.concatenate(weighted(mg.split(t, sizes, axis)), axis), x)
+
+
+def weighted(pieces):
+    """Each piece times a different number, so that a gradient in the wrong place shows."""
+    return [piece * (number + 1) for number, piece in enumerate(pieces)]
+
+
+# (length, chunks, the pieces' lengths): PyTorch 2.13's, checked by hand
+CHUNKS = [(6, 4, [2, 2, 2]), (5, 3, [2, 2, 1]), (5, 10, [1, 1, 1, 1, 1]), (5, 1, [5]), (0, 3, [0, 0, 0])]
+
+
+@pytest.mark.parametrize(("length", "chunks", "lengths"), CHUNKS, ids=str)
+def test_chunk_cuts_pytorchs_pieces(length, chunks, lengths):
+    x = random_array(2, length)
+    pieces = mg.tensor(x).chunk(chunks, axis=-1)
+    assert isinstance(pieces, tuple) and [piece.shape for piece in pieces] == [(2, n) for n in lengths]
+    np.testing.assert_array_equal(np.concatenate([piece.data for piece in pieces], 1), x)
+    if x.size:
+        assert_gradcheck(lambda t: mg.concatenate(weighted(mg.chunk(t, chunks, 1)), 1), x)
+
+
+# (sizes, the result's shape) for a tensor of shape (3, 1): PyTorch 2.13's, checked by hand
+EXPANDS = [
+    ((2, 3, 4), (2, 3, 4)),
+    ((-1, 4), (3, 4)),
+    ((3, -1), (3, 1)),
+    ((2, -1, -1), (2, 3, 1)),
+    ((3, 0), (3, 0)),
+    (((2, 3, 4),), (2, 3, 4)),
+    (([3, 5],), (3, 5)),
+]
+
+
+@pytest.mark.parametrize(("sizes", "shape"), EXPANDS, ids=str)
+def test_expand_is_pytorchs_broadcast(sizes, shape):
+    x = random_array(3, 1)
+    out = mg.tensor(x).expand(*sizes)
+    assert out.shape == shape
+    np.testing.assert_array_equal(out.data, np.broadcast_to(x, shape))
+    assert_gradcheck(lambda t: t.expand(*sizes) * random_array(*shape), x)
+
+
+def test_expand_is_a_broadcast_to_in_the_graph():
+    x = mg.tensor(np.ones((3, 1)), requires_grad=True)
+    out = x.expand(2, -1, 4)
+    assert out.op.name == "broadcast_to"
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((3, 1), 8.0))
+
+
+CUTTING_ERRORS = {
+    "split sizes that do not add up": (
+        lambda t: t.split([2, 2]),
+        ValueError,
+        r"split: the lengths \[2, 2\] add up to 4, but axis 0 has length 5",
+    ),
+    "split a negative length": (
+        lambda t: t.split([6, -1]),
+        ValueError,
+        r"split: the lengths .* non-negative",
+    ),
+    "split pieces of 0": (
+        lambda t: t.split(0),
+        ValueError,
+        "split: the length of the pieces must be positive",
+    ),
+    "split pieces of -1": (
+        lambda t: t.split(-1),
+        ValueError,
+        "split: the length of the pieces must be positive",
+    ),
+    "split a float": (lambda t: t.split(2.0), TypeError, "split: give the length of the pieces"),
+    "split a 0-d tensor": (lambda t: t[0, 0].split(1), ValueError, "split: a 0-d tensor has no axis"),
+    "split a bad axis": (lambda t: t.split(1, 2), ValueError, "split: axis 2 is out of range"),
+    "chunk 0": (lambda t: t.chunk(0), ValueError, "chunk: chunks must be at least 1, got 0"),
+    "chunk a float": (lambda t: t.chunk(2.0), TypeError, "chunk: chunks must be an int"),
+    "chunk a 0-d tensor": (lambda t: t[0, 0].chunk(1), ValueError, "chunk: a 0-d tensor has no axis"),
+    "chunk a bad axis": (lambda t: t.chunk(2, -3), ValueError, "chunk: axis -3 is out of range"),
+    "expand to fewer sizes": (
+        lambda t: t.expand(2),
+        ValueError,
+        r"expand: sizes \(2,\) are fewer than the 2 axes",
+    ),
+    "expand a new axis to -1": (lambda t: t.expand(-1, 5, 2), ValueError, r"expand: .* axis 0 .* length -1"),
+    "expand an axis longer than 1": (
+        lambda t: t.expand(4, 2),
+        ValueError,
+        r"expand: cannot expand shape \(5, 2\) to \(4, 2\): axis 0 .* length 4 \(-1 keeps its length 5\)",
+    ),
+    "expand to a float": (lambda t: t.expand(5, 2.0), TypeError, "expand: the sizes must be ints"),
+    "flip a bad axis": (lambda t: t.flip(2), ValueError, "flip: axis 2 is out of range"),
+    "flip an axis twice": (lambda t: t.flip((0, -2)), ValueError, "flip: axis .* names the same axis twice"),
+    "cumsum a bad axis": (lambda t: t.cumsum(2), ValueError, "cumsum: axis 2 is out of range"),
+    "cumsum a tuple of axes": (lambda t: t.cumsum((0, 1)), TypeError, "cumsum: axis must be an int or None"),
+    "cumsum a 0-d tensor along axis 1": (
+        lambda t: t[0, 0].cumsum(1),
+        ValueError,
+        "cumsum: axis 1 is out of range",
+    ),
+    "prod a bad axis": (lambda t: t.prod(-3), ValueError, "prod: axis -3 is out of range"),
+}
+
+
+@pytest.mark.parametrize("name", CUTTING_ERRORS)
+def test_bad_sizes_and_axes_are_errors_naming_the_op(name):
+    call, error, message = CUTTING_ERRORS[name]
+    with pytest.raises(error, match=message):
+        call(mg.tensor(random_array(5, 2)))
+
+
+# Each new op on float32 gives float32, and so does its gradient.
+FLOAT32_OPS = {
+    "log1p": lambda t: t.log1p(),
+    "expm1": lambda t: t.expm1(),
+    "sin": lambda t: t.sin(),
+    "cos": lambda t: t.cos(),
+    "erf": lambda t: t.erf(),
+    "square": lambda t: t.square(),
+    "cumsum": lambda t: t.cumsum(1),
+    "cumsum flattened": lambda t: t.cumsum(),
+    "prod": lambda t: t.prod(0),
+    "prod with a 0": lambda t: mg.concatenate([t, mg.zeros(1, 3)]).prod(0),
+    "flip": lambda t: t.flip(),
+    "split": lambda t: t.split([1, 1])[1],
+    "chunk": lambda t: t.chunk(3, axis=1)[0],
+    "expand": lambda t: t[:1].expand(4, -1),
+}
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_new_ops_keep_float32(name):
+    x = mg.tensor(random_array(2, 3, positive=True).astype(np.float32), requires_grad=True)
+    out = FLOAT32_OPS[name](x)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
 
 
 # ---- matmul ---------------------------------------------------------------------------------

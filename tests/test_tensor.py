@@ -382,6 +382,28 @@ def test_pytorch_method_names_do_what_the_numpy_ones_do():
     np.testing.assert_array_equal(x.grad.data, np.arange(6.0).reshape(2, 3))
 
 
+def test_math_methods_are_the_functions_of_the_same_names():
+    x = mg.tensor(np.array([[0.5, -0.75, 2.0], [3.0, -0.25, 1.5]]))
+    for name in ["log1p", "expm1", "sin", "cos", "erf", "square", "sign", "flip", "prod", "cumsum"]:
+        np.testing.assert_array_equal(getattr(x, name)().data, getattr(mg, name)(x).data, err_msg=name)
+    np.testing.assert_array_equal(x.cumsum(1).data, np.cumsum(x.data, 1))
+    np.testing.assert_array_equal(x.prod(0, keepdims=True).data, np.prod(x.data, 0, keepdims=True))
+    np.testing.assert_array_equal(x.flip(1).data, x.data[:, ::-1])
+
+
+def test_split_and_chunk_give_tuples_of_tensors_and_expand_a_tensor():
+    x = mg.tensor(np.arange(10.0).reshape(2, 5), requires_grad=True)
+    pieces = x.split(2, axis=1)
+    assert type(pieces) is tuple and all(isinstance(piece, mg.Tensor) for piece in pieces)
+    assert [piece.shape for piece in pieces] == [(2, 2), (2, 2), (2, 1)]
+    assert [piece.shape for piece in mg.split(x, [1, 1])] == [(1, 5), (1, 5)]
+    assert [piece.shape for piece in x.chunk(2)] == [(1, 5), (1, 5)]
+    assert [piece.shape for piece in mg.chunk(x, 2, axis=1)] == [(2, 3), (2, 2)]
+    assert x[:, :1].expand(3, -1, 4).shape == (3, 2, 4)
+    (pieces[2] * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0, 0, 0, 3], [0, 0, 0, 0, 3]])
+
+
 def test_float_and_double_convert_and_pass_gradients_back_in_the_original_dtype():
     x = mg.tensor([1.5, 2.5], requires_grad=True)
     assert x.float() is x  # float32 already, as in PyTorch

@@ -8,7 +8,6 @@ from typing import Any
 from minigrad import ops
 from minigrad.engine import composite
 from minigrad.ops import sigmoid, where
-from minigrad.primitives import Erf
 from minigrad.tensor import Tensor
 
 
@@ -23,14 +22,15 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """The exponential linear unit: ``x`` where x > 0, else ``alpha * (exp(x) - 1)``.
 
-    The slope at 0 is the left one, ``alpha``, as in PyTorch. exp is given only the
-    values that are not positive (0 in place of the others): exp of a large x would be
-    inf, and although where discards that branch, its gradient would be 0 * inf = nan.
+    The slope at 0 is the left one, ``alpha``, as in PyTorch. ``exp(x) - 1`` is computed
+    by expm1, which keeps its digits for x near 0. expm1 is given only the values that
+    are not positive (0 in place of the others): exp of a large x would be inf, and
+    although where discards that branch, its gradient would be 0 * inf = nan.
     """
     x = ops._tensor(x)
     positive = x.data > 0
     not_positive = where(positive, 0.0, x)
-    return where(positive, x, (not_positive.exp() - 1) * alpha)
+    return where(positive, x, not_positive.expm1() * alpha)
 
 
 @composite
@@ -56,11 +56,13 @@ def _log_one_plus_exp(z: Tensor) -> Tensor:
     """``log(1 + exp(z))`` for z of any size: as written where z <= 0, ``z + log(1 + exp(-z))`` where z > 0.
 
     The two are equal (take exp(z) out of the sum: log(exp(z) * (exp(-z) + 1))), and
-    this way exp only ever sees ``-|z|``, so it cannot overflow. Each piece is smooth,
-    so the slope, sigmoid(z), and its own slope come out right everywhere, at 0 too.
+    this way exp only ever sees ``-|z|``, so it cannot overflow. The log is log1p, so
+    that a tiny exp(-|z|) is not lost when 1 is added: softplus(-40) is 4.25e-18, not 0.
+    Each piece is smooth, so the slope, sigmoid(z), and its own slope come out right
+    everywhere, at 0 too.
     """
     positive = z.data > 0
-    log_term = (1 + where(positive, -z, z).exp()).log()  # log(1 + exp(-|z|))
+    log_term = where(positive, -z, z).exp().log1p()  # log(1 + exp(-|z|))
     return where(positive, z + log_term, log_term)
 
 
@@ -82,5 +84,5 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
         cdf = 0.5 * (1 + ((x + x**3 * 0.044715) * math.sqrt(2 / math.pi)).tanh())
     else:
-        cdf = 0.5 * (1 + Erf.apply(x * math.sqrt(0.5)))
+        cdf = 0.5 * (1 + ops.erf(x * math.sqrt(0.5)))
     return x * cdf
