@@ -72,6 +72,8 @@ def _scalar_dtype(value: Any, like: np.dtype | None) -> np.dtype:
     if like is not None and like.kind == "f":
         return like
     kind = np.asarray(value).dtype.kind
+    if kind == "O":  # numpy would hold it as a Python object, and compute with it in Python
+        raise OverflowError(f"the Python int {value} is too large for any numpy integer dtype")
     if like is not None and like.kind in "iu" and kind in "biu":
         return like
     if kind == "f":

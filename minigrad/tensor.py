@@ -147,11 +147,11 @@ class Tensor:
 
     def numel(self) -> int:
         """PyTorch's name for :attr:`size`, the number of elements."""
-        return self.data.size
+        return self.size
 
     def dim(self) -> int:
         """PyTorch's name for :attr:`ndim`, the number of axes."""
-        return self.data.ndim
+        return self.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -239,8 +239,10 @@ class Tensor:
         Backward hands gradients to the leaves only; the gradients of the results in
         between are dropped as soon as they have been passed on. After ``h.retain_grad()``,
         ``h.grad`` gets the gradient of the loss with respect to ``h`` at every
-        :meth:`backward` (and :func:`minigrad.grad`), added to what is there, as a leaf's
-        is: so you can look at the gradient of a hidden layer. A leaf keeps its gradient
+        :meth:`backward` (and :func:`minigrad.grad`, which walks all of the outputs'
+        graph: unlike PyTorch's, it fills it also where ``h`` is not on the way to its
+        ``inputs``), added to what is there, as a leaf's is: so you can look at the
+        gradient of a hidden layer. A leaf keeps its gradient
         anyway, so this changes nothing for it.
         """
         if not self.requires_grad:
@@ -367,7 +369,9 @@ class Tensor:
         """This tensor with ``value`` where ``mask`` is True (``mask`` broadcasts to its shape).
 
         ``where(mask, value, self)``: no gradient reaches the filled entries. Used to hide
-        entries from a softmax, e.g. ``scores.masked_fill(~allowed, -np.inf)``.
+        entries from a softmax, e.g. ``scores.masked_fill(~allowed, -np.inf)``. ``value``
+        is a number or a 0-d tensor, converted to this tensor's dtype (2.7 fills an int64
+        tensor with 2), as in PyTorch.
         """
         mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
         if mask.dtype != bool:
@@ -376,6 +380,15 @@ class Tensor:
             raise ValueError(
                 f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}"
             )
+        if np.ndim(value.data if isinstance(value, Tensor) else value) != 0:
+            raise ValueError(
+                f"masked_fill: the value must be a number or a 0-d tensor, got shape {np.shape(value)}"
+            )
+        value = (
+            ops.astype(value, self.dtype)
+            if isinstance(value, Tensor)
+            else np.asarray(value).astype(self.dtype)
+        )
         return ops.where(mask, value, self)
 
     # ---- elementwise functions ---------------------------------------------------
@@ -716,11 +729,11 @@ def rand_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> 
     return rand(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad)
 
 
-def randint(low: int, high: Any = None, size: Any = None, dtype: Any = np.int64) -> Tensor:
+def randint(low: int = 0, high: Any = None, size: Any = None, dtype: Any = np.int64) -> Tensor:
     """Random integers in ``[low, high)`` of shape ``size``: ``randint(0, 10, (3,))``.
 
-    ``randint(10, (3,))`` draws from ``[0, 10)``, as in PyTorch, and so does
-    ``randint(10, size=(3,))``.
+    ``randint(10, (3,))`` draws from ``[0, 10)``, as in PyTorch, and so do
+    ``randint(10, size=(3,))`` and ``randint(high=10, size=(3,))``.
     """
     if size is None and high is not None and not isinstance(high, numbers.Integral):
         low, high, size = 0, low, high  # randint(high, size)
@@ -730,6 +743,9 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = np.int64)
         )
     if high is None:
         low, high = 0, low
+    for bound in (low, high):
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
+            raise TypeError(f"randint: low and high must be ints, got {bound!r}")
     if high <= low:
         raise ValueError(f"randint: the range [{low}, {high}) is empty; high must be greater than low")
     dtype = np.dtype(dtype)

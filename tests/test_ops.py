@@ -1263,3 +1263,10 @@ def test_logsumexp_is_exact_for_large_and_infinite_values():
         assert mg.logsumexp(mg.zeros(0, 3), axis=0).data.tolist() == [-np.inf] * 3
     with pytest.raises(ValueError, match="logsumexp"):
         x.logsumexp(axis=2)
+
+
+def test_a_python_int_too_large_for_any_integer_dtype_is_an_overflow_error():
+    # numpy would hold it as an object and compute with Python ints: 2 ** 10**20 never ends.
+    with pytest.raises(OverflowError, match="the Python int 100000000000000000000 is too large"):
+        mg.tensor([2]) ** 10**20
+    np.testing.assert_allclose((mg.tensor([2.0]) * 10**20).data, [2e20])  # a float tensor takes it

@@ -487,3 +487,34 @@ def test_randint_errors_say_what_to_pass():
         mg.randint(5, 5, (2,))
     with pytest.raises(TypeError, match="randint: the dtype must be an integer dtype"):
         mg.randint(0, 5, (2,), dtype=np.float32)
+
+
+def test_masked_fill_keeps_the_tensors_dtype_and_takes_a_single_value():
+    mask = np.array([True, False, True])
+    filled = mg.tensor([1, 2, 3]).masked_fill(mask, 2.7)
+    assert filled.dtype == np.int64  # 2.7 becomes 2, as in PyTorch
+    np.testing.assert_array_equal(filled.data, [2, 2, 2])
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    value = mg.tensor(np.float64(5.0), requires_grad=True)
+    filled = x.masked_fill(mask, value)
+    assert filled.dtype == np.float32
+    filled.sum().backward()
+    assert value.grad.dtype == np.float64 and value.grad.item() == 2.0
+    with pytest.raises(
+        ValueError, match=r"masked_fill: the value must be a number or a 0-d tensor, got shape \(1,\)"
+    ):
+        x.masked_fill(mask, np.ones(1))
+
+
+def test_numel_and_dim_work_on_a_dropped_result():
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    stand_in = (x * 2.0).exp().op.inputs[0]  # exp's rule keeps its result, not x * 2.0
+    assert stand_in.numel() == 2 and stand_in.dim() == 2
+
+
+def test_randint_takes_high_by_name_and_refuses_non_integer_bounds():
+    mg.manual_seed(0)
+    values = mg.randint(high=3, size=(20,))
+    assert values.data.min() >= 0 and values.data.max() < 3
+    with pytest.raises(TypeError, match="randint: low and high must be ints, got 0.5"):
+        mg.randint(0.5, 3, (2,))
