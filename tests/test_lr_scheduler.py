@@ -211,6 +211,18 @@ def resumed_optimizer(make_scheduler, epochs):
     return resumed_opt
 
 
+def rates_after_resuming(make_scheduler):
+    """The rates of epochs 3 to 9 of a schedule resumed with last_epoch=2 after 3 epochs, and its scheduler."""
+    opt = resumed_optimizer(make_scheduler, 3)
+    scheduler = make_scheduler(opt, 2)
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        opt.step()
+        scheduler.step()
+        rates.append(opt.param_groups[0]["lr"])
+    return rates, scheduler
+
+
 def test_resuming_with_last_epoch_keeps_the_restored_rate():
     opt = resumed_optimizer(lambda opt, last_epoch: lr_scheduler.ExponentialLR(opt, 0.5, last_epoch), 3)
     assert opt.param_groups[0]["lr"] == 0.0125
@@ -260,13 +272,7 @@ def test_resuming_with_last_epoch_keeps_the_restored_rate():
 def test_resuming_with_last_epoch_equals_pytorchs_rates_exactly(make_scheduler, torch_rates):
     # Printed by torch 2.13: three epochs, the optimizer's state loaded into a new
     # one, then a new scheduler with last_epoch=2 and six more epochs.
-    opt = resumed_optimizer(make_scheduler, 3)
-    scheduler = make_scheduler(opt, 2)
-    rates = [opt.param_groups[0]["lr"]]
-    for _ in range(6):
-        opt.step()
-        scheduler.step()
-        rates.append(opt.param_groups[0]["lr"])
+    rates, scheduler = rates_after_resuming(make_scheduler)
     assert scheduler.last_epoch == 9
     assert rates == torch_rates
 
@@ -824,12 +830,6 @@ def test_sequential_lr_state_dict_holds_its_schedulers_states():
 )
 def test_new_schedules_resume_with_last_epoch(make_scheduler):
     uninterrupted = learning_rates(lambda opt: [make_scheduler(opt, -1)], epochs=9)
-    opt = resumed_optimizer(make_scheduler, 3)
-    scheduler = make_scheduler(opt, 2)
-    rates = [opt.param_groups[0]["lr"]]
-    for _ in range(6):
-        opt.step()
-        scheduler.step()
-        rates.append(opt.param_groups[0]["lr"])
+    rates, scheduler = rates_after_resuming(make_scheduler)
     assert scheduler.last_epoch == 9
     assert rates == uninterrupted[3:]
