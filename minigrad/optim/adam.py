@@ -21,6 +21,8 @@ class Adam(Optimizer):
 
     .. math::
 
+        g_t &\leftarrow -g_t
+            && \text{(if maximizing)} \\
         g_t &\leftarrow g_t + \lambda \theta_{t-1}
             && \text{(L2 weight decay, if } \lambda \ne 0\text{)} \\
         m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t
@@ -64,9 +66,14 @@ class Adam(Optimizer):
     amsgrad : bool
         Use the AMSGrad variant (Reddi et al., 2018): divide by the largest
         :math:`v_t` so far, so the step size never grows back.
+    maximize : bool
+        Ascend the objective instead of descending it: step along :math:`+g_t`.
     decoupled_weight_decay : bool
         Decay the parameter directly (AdamW) rather than through the gradient.
     """
+
+    # State dicts saved before Adam had maximize were saved descending.
+    _added_later = {"maximize": False}
 
     def __init__(
         self,
@@ -77,6 +84,7 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {
@@ -85,6 +93,7 @@ class Adam(Optimizer):
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
+            "maximize": maximize,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
@@ -106,6 +115,8 @@ class Adam(Optimizer):
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         theta, g = param.data, param.grad.data
+        if group["maximize"]:
+            g = -g  # g_t <- -g_t: ascend
         if param not in self.state:
             self.state[param] = self._initial_state(param, group["amsgrad"])
         state = self.state[param]
@@ -171,7 +182,7 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    params, lr, betas, eps, amsgrad
+    params, lr, betas, eps, amsgrad, maximize
         As in :class:`Adam`.
     weight_decay : float
         :math:`\lambda`, the decoupled weight decay.
@@ -185,5 +196,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
+        )

@@ -1,10 +1,12 @@
 """The Optimizer base class: parameter groups, per-parameter state, and saving both.
 
 An optimizer holds a list of *parameter groups*. Each group is a dict with the
-tensors to update under ``"params"`` and its own hyperparameters (``"lr"``, ...);
-what a group leaves out comes from the optimizer's ``defaults``. The optimizer keeps
-the running state of each parameter (momentum buffers, Adam's moments) in
-``state[param]``, a dict of numpy arrays created at the parameter's first step.
+tensors to update under ``"params"`` (and their names under ``"param_names"``, if
+they came from ``model.named_parameters()``) and its own hyperparameters
+(``"lr"``, ...); what a group leaves out comes from the optimizer's ``defaults``.
+The optimizer keeps the running state of each parameter (momentum buffers, Adam's
+moments) in ``state[param]``, a dict of numpy arrays created at the parameter's
+first step (Adagrad's when the optimizer is made, as in PyTorch).
 
 Subclasses write their algorithm for one parameter in :meth:`Optimizer._update`;
 :meth:`Optimizer.step` calls it for every parameter that has a gradient.
@@ -37,11 +39,13 @@ class Optimizer:
 
     Parameters
     ----------
-    params : iterable of Tensor, or iterable of dict
-        The tensors to optimize (e.g. ``model.parameters()``), or parameter groups:
-        dicts with a ``"params"`` entry and any hyperparameters that differ from
-        ``defaults`` for that group, e.g. ``[{"params": body}, {"params": head,
-        "lr": 1e-2}]``.
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
+        The tensors to optimize (e.g. ``model.parameters()``), the same with their
+        names (``model.named_parameters()``: the names are kept in each group's
+        ``"param_names"`` and in the state dict), or parameter groups: dicts with a
+        ``"params"`` entry and any hyperparameters that differ from ``defaults`` for
+        that group, e.g. ``[{"params": body}, {"params": head, "lr": 1e-2}]``.
+        Either every parameter has a name or none has.
     defaults : dict
         The hyperparameters of every group that does not set its own.
 
@@ -52,6 +56,12 @@ class Optimizer:
     state : dict
         ``state[param]`` is that parameter's running state, a dict of numpy arrays.
     """
+
+    # Hyperparameters that an optimizer gained after state dicts without them could
+    # have been saved, each with the value that keeps the behaviour those state dicts
+    # were saved with. load_state_dict gives them to a saved group that lacks them;
+    # every other hyperparameter must be in the state dict.
+    _added_later: dict[str, Any] = {}
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -84,7 +94,8 @@ class Optimizer:
         """Add a group of parameters, e.g. layers unfrozen while fine-tuning.
 
         The group's missing hyperparameters are taken from ``defaults``. A parameter
-        may belong to one group only.
+        may belong to one group only. Its ``"params"`` may be (name, Tensor) pairs, as
+        ``model.named_parameters()`` gives, if the other groups' parameters have names too.
         """
         name = type(self).__name__
         if not isinstance(param_group, dict):
@@ -98,6 +109,7 @@ class Optimizer:
                 f"set, whose order changes between runs and would scramble state_dict()"
             )
         params = [params] if isinstance(params, Tensor) else list(params)
+        param_names, params = _split_names(params, name)
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(
@@ -114,7 +126,14 @@ class Optimizer:
         for group in self.param_groups:
             if any(id(param) in seen for param in group["params"]):
                 raise ValueError(f"{name}: some parameters appear in more than one parameter group")
-        group = {key: _as_python(value) for key, value in param_group.items() if key != "params"}
+            if ("param_names" in group) != (param_names is not None):
+                raise ValueError(
+                    f"{name}: either the parameters of every group have names (as from "
+                    f"model.named_parameters()) or none do; can't add a group "
+                    f"{'without' if param_names is None else 'with'} names"
+                )
+        group = {} if param_names is None else {"param_names": param_names}
+        group |= {key: _as_python(value) for key, value in param_group.items() if key != "params"}
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         group["params"] = params
@@ -235,7 +254,9 @@ class Optimizer:
         """Restore the state and hyperparameters saved by :meth:`state_dict`.
 
         The groups must match this optimizer's: the same number, with as many
-        parameters each, in the same order. Values may be numpy scalars and arrays
+        parameters each, in the same order, and every hyperparameter, except those
+        the optimizer gained later (``maximize``), which then take the value that
+        keeps the old behaviour. Values may be numpy scalars and arrays
         (as after a round trip through a file). Arrays are copied; floating-point
         ones take their parameter's dtype, as in PyTorch. Loading is all-or-nothing:
         on any mismatch it raises and the optimizer keeps its state.
@@ -255,11 +276,17 @@ class Optimizer:
                     f"{name}: parameter group {position} has {len(saved['params'])} parameters "
                     f"in the state dict, but {len(group['params'])} in this optimizer"
                 )
-            missing = [key for key in self.defaults if key not in saved]
+            missing = [key for key in self.defaults if key not in saved and key not in self._added_later]
             if missing:
                 raise ValueError(f"{name}: parameter group {position} in the state dict lacks {missing}")
             param_at_index.update(zip((int(index) for index in saved["params"]), group["params"]))
             new_group = {key: _as_python(value) for key, value in saved.items() if key != "params"}
+            for key, value in self._added_later.items():
+                new_group.setdefault(key, value)
+            # Names are labels: the saved ones replace this optimizer's, if there are any.
+            param_names = saved.get("param_names", group.get("param_names"))
+            if param_names is not None:
+                new_group["param_names"] = [str(param_name) for param_name in param_names]
             new_group["params"] = group["params"]
             self._check_hyperparameters(new_group)
             new_groups.append(new_group)
@@ -276,6 +303,22 @@ class Optimizer:
             }
         self.state = new_state
         self.param_groups = new_groups
+
+
+def _split_names(params: list[Any], name: str) -> tuple[list[str] | None, list[Any]]:
+    """The names and the tensors of (name, Tensor) pairs, as from ``model.named_parameters()``.
+
+    Parameters without names give no names (None) and the parameters unchanged.
+    """
+    is_named = [isinstance(param, tuple) and len(param) == 2 for param in params]
+    if not any(is_named):
+        return None, params
+    if not all(is_named):
+        raise ValueError(
+            f"{name}: some parameters come with a name and some without; pass either "
+            f"model.named_parameters() or model.parameters(), not a mix"
+        )
+    return [param_name for param_name, _ in params], [param for _, param in params]
 
 
 def _state_value(value: Any, param: Tensor, where: str) -> Any:

@@ -18,6 +18,8 @@ class SGD(Optimizer):
 
     .. math::
 
+        g_t &\leftarrow -g_t
+            && \text{if maximizing} \\
         g_t &\leftarrow g_t + \lambda \theta_{t-1}
             && \text{if } \lambda \ne 0 \text{ (L2 weight decay)} \\
         b_t &\leftarrow \begin{cases} g_t & t = 1 \\
@@ -46,6 +48,8 @@ class SGD(Optimizer):
         :math:`\lambda`, the L2 penalty added to the gradient.
     nesterov : bool
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+    maximize : bool
+        Ascend the objective instead of descending it: step along :math:`+g_t`.
 
     Examples
     --------
@@ -58,6 +62,9 @@ class SGD(Optimizer):
     tensor([ 0.8, -1.6], requires_grad=True)
     """
 
+    # State dicts saved before SGD had maximize were saved descending.
+    _added_later = {"maximize": False}
+
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[dict[str, Any]],
@@ -66,6 +73,8 @@ class SGD(Optimizer):
         dampening: float = 0,
         weight_decay: float = 0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -73,6 +82,7 @@ class SGD(Optimizer):
             "dampening": dampening,
             "weight_decay": weight_decay,
             "nesterov": nesterov,
+            "maximize": maximize,
         }
         super().__init__(params, defaults)
 
@@ -93,6 +103,8 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay = group["weight_decay"]
         theta, g = param.data, param.grad.data
+        if group["maximize"]:
+            g = -g  # g_t <- -g_t: ascend
         if weight_decay != 0:
             g = g + weight_decay * theta  # g_t <- g_t + lambda theta_{t-1}
         if momentum != 0:
