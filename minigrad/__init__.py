@@ -23,6 +23,25 @@ from minigrad.composite import (
     std,
     var,
 )
+from minigrad.creation import (
+    allclose,
+    arange,
+    eye,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from minigrad.engine import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
@@ -59,28 +78,7 @@ from minigrad.ops import (
 )
 from minigrad.random import manual_seed
 from minigrad.serialization import load, save
-from minigrad.tensor import (
-    Tensor,
-    allclose,
-    arange,
-    eye,
-    full,
-    full_like,
-    get_default_dtype,
-    is_tensor,
-    linspace,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    set_default_dtype,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from minigrad.tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
 

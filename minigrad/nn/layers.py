@@ -6,12 +6,13 @@ import math
 from typing import Any
 
 from minigrad import ops
+from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.functional.layers import _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor, zeros
+from minigrad.tensor import Tensor
 
 
 class Linear(Module):

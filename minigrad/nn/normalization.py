@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from minigrad.creation import ones, zeros
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor, ones, zeros
+from minigrad.tensor import Tensor
 
 
 class _BatchNorm(Module):

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.creation import zeros_like
 from minigrad.engine import enable_grad
-from minigrad.tensor import Tensor, zeros_like
+from minigrad.tensor import Tensor
 
 
 def _as_python(value: Any) -> Any:
