@@ -13,9 +13,10 @@ comparisons, indexing, and the methods ``sum``, ``reshape``, ``transpose`` and
 :func:`_array` (the numbers, for a mask that the gradient is multiplied by).
 
 Broadcasting is a primitive too. When the operands of an elementwise op have
-different shapes, the op first applies :class:`BroadcastTo` to each one that needs it,
-so every elementwise rule sees operands of the output's shape, and the graph shows
-where broadcasting happened. The backward of broadcasting is a sum over the
+different shapes, the op first applies :class:`BroadcastTo` to each one that requires
+grad and needs it, so every gradient a rule computes has the output's shape, and the
+graph shows where broadcasting happened (a constant is left to numpy's broadcasting:
+no rule computes its gradient). The backward of broadcasting is a sum over the
 broadcast axes, and the backward of a sum is a broadcast.
 """
 
@@ -415,7 +416,7 @@ class Prod(Op):
 
     Where no value is 0 the gradient is prod(x) / x_i, as in PyTorch. At a 0 that would
     be 0 / 0, so where some value is 0 the product of the others is formed without
-    dividing (see :func:`_product_of_the_others`): a single 0 in a slice gets the
+    dividing by it (see :func:`_product_of_the_others`): a single 0 in a slice gets the
     product of the others, and the rest of the slice 0; two 0s give 0 to all of it.
     """
 
@@ -427,19 +428,44 @@ class Prod(Op):
 
     def backward(self, grad, out, x):
         spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
-        if (_array(x) == 0).any():
-            return (spread * _product_of_the_others(x, self.axes),)
+        zeros = _array(x) == 0
+        if zeros.any():
+            return (spread * _product_of_the_others(x, zeros, self.axes),)
         return (spread * _unreduce(out, self.input_shape, self.axes, self.keepdims) / x,)
 
 
-def _product_of_the_others(x: Value, axes: tuple) -> Value:
-    """For each x_i, the product of the other values of its slice, with no division.
+def _product_of_the_others(x: Value, zeros: np.ndarray, axes: tuple) -> Value:
+    """For each x_i, the product of the other values of its slice, where some values are 0.
+
+    With the 0s replaced by 1, let ``rest`` be the product of a slice's other values
+    (its nonzero ones). In a slice with no 0 the product of the others is
+    ``rest / x_i``; in one with a single 0, x_k, it is ``rest`` at k and
+    ``x_k * rest / x_i`` elsewhere: 0, but written so that its derivative with respect
+    to x_k is right, which makes the next derivatives exact at the zeros too. Slices
+    with two 0s or more are rare, and multiplied out by :func:`_multiplied_out`.
+    """
+    counts = zeros.sum(axis=axes, keepdims=True)
+    if (counts > 1).any():
+        return _multiplied_out(x, axes)
+    shape, dtype = zeros.shape, _array(x).dtype
+    one, zero = np.ones((), dtype), np.zeros((), dtype)
+    nonzero = _apply(Where, one, x, condition=zeros)
+    rest = _unreduce(_apply(Prod, nonzero, axes=axes, keepdims=True), shape, axes, True)
+    the_zero = _unreduce(
+        _apply(Where, x, zero, condition=zeros).sum(axis=axes, keepdims=True), shape, axes, True
+    )
+    factor = _apply(Where, the_zero, one, condition=np.broadcast_to(counts == 1, shape))
+    return _apply(Where, rest, factor * rest / nonzero, condition=zeros)
+
+
+def _multiplied_out(x: Value, axes: tuple) -> Value:
+    """For each x_i, the product of the other values of its slice, with no division at all.
 
     The reduced axes are moved last and flattened into one of length n. Each slice is
     then repeated n times, the i-th copy with 1 in place of x_i, and each copy is
-    multiplied out: n times the memory of x, which is why the rule only does this when
-    some value is 0. Since it uses only recorded ops (prod among them), the next
-    derivative is exact at the zeros too.
+    multiplied out: n times the memory of x, which is why the rule only does this for
+    slices with two 0s or more. Since it uses only recorded ops (prod among them), the
+    next derivative is exact at the zeros too.
     """
     kept = tuple(axis for axis in range(x.ndim) if axis not in axes)
     order = kept + axes
@@ -462,6 +488,8 @@ class CumSum(Op):
 
     def forward(self, x, axis):
         self.axis = axis
+        if x.dtype.kind == "f" and x.dtype.itemsize < 8:  # summed in float64, as PyTorch does
+            return np.cumsum(x, axis=axis, dtype=np.float64).astype(x.dtype)
         return np.cumsum(x, axis=axis)
 
     def backward(self, grad, out, x):

@@ -1270,3 +1270,40 @@ def test_a_python_int_too_large_for_any_integer_dtype_is_an_overflow_error():
     with pytest.raises(OverflowError, match="the Python int 100000000000000000000 is too large"):
         mg.tensor([2]) ** 10**20
     np.testing.assert_allclose((mg.tensor([2.0]) * 10**20).data, [2e20])  # a float tensor takes it
+
+
+@pytest.mark.parametrize(
+    "values", [[0.0, 2.0, 3.0, -1.5], [[0.0, 2.0, 3.0], [1.0, -2.0, 0.5]], [[1.0, 2.0], [0.0, 0.0]]]
+)
+def test_the_hessian_of_prod_at_zeros_is_the_product_of_the_other_others(values):
+    # d2 prod / dx_i dx_j = the product of the values but x_i and x_j (0 on the diagonal)
+    x = mg.tensor(np.array(values), requires_grad=True)
+    (gradient,) = mg.grad(x.prod(axis=-1).sum(), x, create_graph=True)
+    rows = np.atleast_2d(np.array(values))
+    for row, index in np.ndindex(*rows.shape):
+        (hessian_row,) = mg.grad(gradient[(row, index) if x.ndim > 1 else index], x)
+        expected = [
+            0.0 if other == index else np.prod(np.delete(rows[row], [index, other]))
+            for other in range(rows.shape[1])
+        ]
+        np.testing.assert_allclose(np.atleast_2d(hessian_row.data)[row], expected)
+
+
+def test_prod_with_one_zero_per_slice_never_multiplies_out_copies(monkeypatch):
+    # Multiplying out n copies of a slice takes n times its memory: 12 GB for 40,000 values.
+    from minigrad import primitives
+
+    monkeypatch.setattr(primitives, "_multiplied_out", lambda *args: pytest.fail("multiplied out"))
+    x = np.ones((3, 1000))
+    x[0, 5] = x[2, 7] = 0.0
+    t = mg.tensor(x, requires_grad=True)
+    t.prod(axis=1).sum().backward()
+    assert t.grad.data[0, 5] == 1.0 and t.grad.data[0, 6] == 0.0 and t.grad.data[1, 0] == 1.0
+
+
+def test_cumsum_of_float32_adds_up_in_float64_as_pytorch_does():
+    tenths = mg.tensor(np.full(10**6, 0.1, dtype=np.float32))
+    total = tenths.cumsum().data[-1]
+    assert (
+        tenths.cumsum().dtype == np.float32 and abs(total - 100000.0) < 0.01
+    )  # float32 sums drift to 100958
