@@ -231,20 +231,22 @@ class Exp(Op):
 
 
 class Expm1(Op):
-    """exp(x) - 1, exact for small x.    d/dx (exp(x) - 1) = exp(x) = out + 1
+    """exp(x) - 1, exact for small x.    d/dx (exp(x) - 1) = exp(x)
 
     Near x = 0, exp(x) is 1 plus a little, and most digits of the little are lost when
     1 is subtracted: exp(1e-10) - 1 keeps only 7 of float64's 16. numpy's expm1
-    computes the difference itself, to the last bit.
+    computes the difference itself, to the last bit. The slope is exp(x) computed from
+    x, not ``out + 1``: for x = -20 in float32, out rounds to -1 and out + 1 to 0,
+    where exp(x) is 2.1e-9 (ELU's gradient for negative inputs is this slope).
     """
 
-    reads = ("out",)
+    reads = (0,)
 
     def forward(self, x):
         return np.expm1(x)
 
     def backward(self, grad, out, x):
-        return (grad * (out + 1),)
+        return (grad * _apply(Exp, x),)
 
 
 class Log(Op):

@@ -1126,3 +1126,11 @@ def test_embedding_checks_its_weight_and_padding_idx():
         ValueError, match=r"embedding: padding_idx must be a row of the 5 embeddings \(-5 to 4\), got 5"
     ):
         F.embedding(np.array([0]), mg.tensor(random_array(5, 3)), padding_idx=5)
+
+
+def test_elu_gradient_keeps_its_precision_far_below_zero():
+    # alpha * exp(x), not alpha * (expm1(x) + 1), which is 0 once expm1(x) rounds to -1.
+    for dtype, x in [(np.float32, -20.0), (np.float64, -40.0)]:
+        t = mg.tensor(np.array([x], dtype=dtype), requires_grad=True)
+        F.elu(t).sum().backward()
+        np.testing.assert_allclose(t.grad.data, [np.exp(x)], rtol=1e-6)
