@@ -322,3 +322,34 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     peak = np.where(np.isfinite(peak), peak, 0).astype(x.dtype)
     total = (x - peak).exp().sum(axes, keepdims).log()
     return total + (peak if keepdims else peak.squeeze(axes))
+
+
+@composite
+def gather(x: Any, axis: int, index: Any) -> Tensor:
+    """The values of ``x`` that ``index`` picks along ``axis``: PyTorch's ``gather``.
+
+    For a 2-D ``x`` and ``axis=1``, ``out[i, j] = x[i, index[i, j]]``: each row picks
+    its own columns (numpy's ``take_along_axis``). ``index`` has as many axes as
+    ``x``, no longer than x's along the other axes, and gives the result its shape.
+    It is indexing, so the gradient adds up where a value was picked more than once.
+    """
+    x = ops._tensor(x)
+    (axis,) = ops.normalize_axes(axis, x.ndim, "gather")
+    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: the index must hold integers, got {index.dtype}")
+    if index.ndim != x.ndim or any(
+        index.shape[other] > x.shape[other] for other in range(x.ndim) if other != axis
+    ):
+        raise ValueError(
+            f"gather: an index of shape {index.shape} does not fit a tensor of shape {x.shape} "
+            f"(as many axes, and no longer along any axis but {axis})"
+        )
+    if index.size and (index.min() < 0 or index.max() >= x.shape[axis]):
+        raise IndexError(
+            f"gather: index values must be in [0, {x.shape[axis]}) along axis {axis}, "
+            f"got {index.min()} to {index.max()}"
+        )
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[axis] = index
+    return x[tuple(positions)]

@@ -364,6 +364,13 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where ``condition`` holds, ``other`` elsewhere: ``mg.where(condition, self, other)``."""
+        return ops.where(condition, self, other)
+
+    def gather(self, axis: int, index: Any) -> Tensor:
+        return composite.gather(self, axis, index)
+
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """This tensor with ``value`` where ``mask`` is True (``mask`` broadcasts to its shape).
 

@@ -1307,3 +1307,49 @@ def test_cumsum_of_float32_adds_up_in_float64_as_pytorch_does():
     assert (
         tenths.cumsum().dtype == np.float32 and abs(total - 100000.0) < 0.01
     )  # float32 sums drift to 100958
+
+
+# ---- gather ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, axis, index_shape",
+    [((3, 4, 5), 0, (2, 4, 5)), ((3, 4, 5), 1, (3, 6, 2)), ((3, 4, 5), -1, (1, 2, 7)), ((4,), 0, (9,))],
+)
+def test_gather_picks_along_an_axis_and_adds_up_repeated_picks(shape, axis, index_shape):
+    rng = np.random.default_rng(1)
+    x = random_array(*shape)
+    index = rng.integers(0, shape[axis], index_shape)
+    # out[i, j, k] = x[i, index[i, j, k], k] for axis 1, and so on
+    expected = np.empty(index_shape)
+    for position in np.ndindex(*index_shape):
+        source = list(position)
+        source[axis] = index[position]
+        expected[position] = x[tuple(source)]
+    np.testing.assert_array_equal(mg.gather(mg.tensor(x), axis, index).data, expected)
+    np.testing.assert_array_equal(mg.tensor(x).gather(axis, index).data, expected)
+    assert_gradcheck(lambda t: mg.gather(t, axis, index), x)
+
+
+def test_gather_errors_name_gather():
+    x = mg.tensor(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="gather: the index must hold integers"):
+        x.gather(1, np.zeros((2, 1)))
+    with pytest.raises(
+        ValueError, match=r"gather: an index of shape \(3, 1\) does not fit a tensor of shape \(2, 3\)"
+    ):
+        x.gather(1, np.zeros((3, 1), dtype=int))
+    with pytest.raises(
+        IndexError, match=r"gather: index values must be in \[0, 3\) along axis 1, got 0 to 3"
+    ):
+        x.gather(1, np.array([[0], [3]]))
+    with pytest.raises(ValueError, match="gather: axis 2"):
+        x.gather(2, np.zeros((2, 1), dtype=int))
+
+
+def test_tensor_where_keeps_itself_where_the_condition_holds():
+    x = mg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    kept = x.where(x.data > 0, 0.0)
+    np.testing.assert_array_equal(kept.data, [1.0, 0.0, 3.0])
+    kept.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 1.0])
