@@ -58,11 +58,26 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     that no infinite slope is ever formed (one where alone would still form it).
     """
     x = ops._tensor(x)
-    variance = var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof)
-    constant = variance.data == 0
-    if not constant.any():
-        return variance.sqrt()
-    return ops.where(constant, 0.0, ops.where(constant, 1.0, variance).sqrt())
+    return _sqrt_with_slope_0_at_0(var(x, ops.normalize_axes(axis, x.ndim, "std"), keepdims, ddof))
+
+
+def _sqrt_with_slope_0_at_0(value: Tensor) -> Tensor:
+    """sqrt(value), whose gradient is 0 where value is 0 (see :func:`std`)."""
+    zero = value.data == 0
+    if not zero.any():
+        return value.sqrt()
+    return ops.where(zero, 0.0, ops.where(zero, 1.0, value).sqrt())
+
+
+@composite
+def norm(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The Euclidean norm over ``axis``: ``sqrt(sum(x**2))``; of all the values when axis is None.
+
+    Its gradient is ``x / norm``; where the norm is 0 (all the values 0) it is 0, as in
+    PyTorch, by the same two wheres as :func:`std`.
+    """
+    x = ops._tensor(x)
+    return _sqrt_with_slope_0_at_0((x * x).sum(ops.normalize_axes(axis, x.ndim, "norm"), keepdims))
 
 
 @composite

@@ -492,6 +492,9 @@ class Tensor:
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return composite.std(self, axis, keepdims, ddof)
 
+    def norm(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return composite.norm(self, axis, keepdims)
+
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Whether every value is nonzero (over ``axis``); a boolean tensor, never recorded."""
         return Tensor._wrap(

@@ -1353,3 +1353,23 @@ def test_tensor_where_keeps_itself_where_the_condition_holds():
     np.testing.assert_array_equal(kept.data, [1.0, 0.0, 3.0])
     kept.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 1.0])
+
+
+# ---- norm ------------------------------------------------------------------------------------
+
+
+@settings(deadline=None, max_examples=25)
+@given(shapes_and_axes(), st.booleans())
+def test_norm_is_the_euclidean_norm_with_gradient_x_over_norm(shape_and_axis, keepdims):
+    shape, axis = shape_and_axis
+    x = np.asarray(random_array(*shape))
+    expected = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    np.testing.assert_allclose(mg.norm(mg.tensor(x), axis, keepdims).data, expected, rtol=1e-12)
+    assume(np.all(expected > 1e-3))
+    assert_gradcheck(lambda t: t.norm(axis, keepdims), x)
+
+
+def test_the_gradient_of_a_zero_norm_is_zero_as_in_pytorch():
+    x = mg.tensor([[0.0, 0.0], [3.0, 4.0]], requires_grad=True)
+    x.norm(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0.0, 0.0], [0.6, 0.8]])

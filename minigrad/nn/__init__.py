@@ -3,7 +3,7 @@
 ``minigrad.nn.functional`` holds the same computations as functions (layer 3).
 """
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigrad.nn.layers import (
     ELU,
@@ -73,4 +73,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]
