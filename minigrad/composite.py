@@ -122,15 +122,10 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
         raise ValueError("clip: give min, max or both; with neither there is nothing to clip")
     x = ops._tensor(x)
     if min is not None:
-        x = ops.where(x.data < _numbers(min), min, x)
+        x = ops.where(x.data < np.asarray(min), min, x)
     if max is not None:
-        x = ops.where(x.data > _numbers(max), max, x)
+        x = ops.where(x.data > np.asarray(max), max, x)
     return x
-
-
-def _numbers(value: Any) -> np.ndarray:
-    """A bound's values, for the comparison that picks a branch (no gradient flows there)."""
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
 
 
 @composite
@@ -350,7 +345,7 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
     """
     x = ops._tensor(x)
     (axis,) = ops.normalize_axes(axis, x.ndim, "gather")
-    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    index = np.asarray(index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: the index must hold integers, got {index.dtype}")
     if index.ndim != x.ndim or any(

@@ -293,7 +293,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     branch may be a scalar.
     """
     # A copy, which the rule reads in backward: the caller may change theirs in between.
-    condition = np.array(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    condition = np.array(condition, dtype=bool)
     return _elementwise(Where, (a, b), also_broadcast_with=(condition.shape,), condition=condition)
 
 

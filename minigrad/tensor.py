@@ -379,14 +379,14 @@ class Tensor:
         is a number or a 0-d tensor, converted to this tensor's dtype (2.7 fills an int64
         tensor with 2), as in PyTorch.
         """
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        mask = np.asarray(mask)
         if mask.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean, got {mask.dtype}")
         if ops.broadcast_shapes("masked_fill", mask.shape, self.shape) != self.shape:
             raise ValueError(
                 f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}"
             )
-        if np.ndim(value.data if isinstance(value, Tensor) else value) != 0:
+        if np.ndim(value) != 0:
             raise ValueError(
                 f"masked_fill: the value must be a number or a 0-d tensor, got shape {np.shape(value)}"
             )

@@ -8,7 +8,6 @@ import numpy as np
 
 from minigrad import ops, random
 from minigrad.engine import composite
-from minigrad.nn.functional.losses import _array
 from minigrad.ops import where
 from minigrad.tensor import Tensor
 
@@ -54,7 +53,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     and no gradient (indices have none). ``num_classes=-1`` takes one more than the
     largest index.
     """
-    indices = _array(tensor)
+    indices = np.asarray(tensor)
     if indices.dtype.kind not in "iu":
         raise ValueError(
             f"one_hot: expected integer class indices, got {indices.dtype}; "
@@ -90,7 +89,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     their row as a constant, so that row gets no gradient and keeps its value
     (``nn.Embedding`` starts it at zeros), as in PyTorch.
     """
-    indices = _array(input)
+    indices = np.asarray(input)
     weight = ops._tensor(weight)
     if weight.ndim != 2:
         raise ValueError(

@@ -25,13 +25,8 @@ def _reduce(losses: Tensor, reduction: str, op_name: str) -> Tensor:
     raise ValueError(f'{op_name}: reduction must be "mean", "sum" or "none", got {reduction!r}')
 
 
-def _array(value: Any) -> np.ndarray:
-    """The numbers of a Tensor, or of an array or a list: for targets, indices and weights."""
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
-
-
 def _check_same_shape(input: Tensor, target: Any, op_name: str) -> None:
-    target_shape = _array(target).shape
+    target_shape = np.asarray(target).shape
     if target_shape != input.shape:
         raise ValueError(
             f"{op_name}: input shape {input.shape} and target shape {target_shape} differ; "
@@ -82,7 +77,7 @@ def cross_entropy(
             f'cross_entropy: reduction (the third argument) must be "mean", "sum" or "none", got '
             f"{reduction!r}; pass class weights by name, weight=..."
         )
-    target = _array(target)
+    target = np.asarray(target)
     classes, sample_shape = _class_layout(logits, "logits", "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -119,7 +114,7 @@ def nll_loss(
     ``nll_loss(log_softmax(logits, axis=1), target)``.
     """
     _check_weight_is_not_a_reduction(weight, "nll_loss")
-    target = _array(target)
+    target = np.asarray(target)
     classes, sample_shape = _class_layout(input, "log-probabilities", "nll_loss")
     weight = _class_weight(weight, classes, input.dtype, "nll_loss")
     _check_class_indices(target, sample_shape, input.shape, "log-probabilities", "nll_loss")
@@ -142,7 +137,7 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype, op_name: str) -> n
     """One weight per class, as a constant array of the input's dtype (None stays None)."""
     if weight is None:
         return None
-    weight = _array(weight)
+    weight = np.asarray(weight)
     if weight.shape != (classes,):
         raise ValueError(f"{op_name}: weight must have shape ({classes},), one per class, got {weight.shape}")
     return weight.astype(dtype)
@@ -252,7 +247,7 @@ def binary_cross_entropy(
     """
     _check_weight_is_not_a_reduction(weight, "binary_cross_entropy")
     _check_same_shape(input, target, "binary_cross_entropy")
-    for name, values in (("input", input.data), ("target", _array(target))):
+    for name, values in (("input", input.data), ("target", np.asarray(target))):
         if not ((values >= 0) & (values <= 1)).all():
             hint = "; for logits (scores before a sigmoid), use binary_cross_entropy_with_logits"
             raise ValueError(
@@ -319,7 +314,7 @@ def _elementwise_weight(weight: Any, input: Tensor, name: str, op_name: str) -> 
     """A weight of the losses, as a constant array of the input's dtype that broadcasts to its shape."""
     if weight is None:
         return None
-    weight = _array(weight).astype(input.dtype)
+    weight = np.asarray(weight).astype(input.dtype)
     aligned = zip(reversed(weight.shape), reversed(input.shape))
     if weight.ndim > input.ndim or any(length not in (1, input_length) for length, input_length in aligned):
         raise ValueError(
