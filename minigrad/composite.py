@@ -286,6 +286,16 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
+def _largest(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """The maximum of x over ``axes`` (kept as axes of length 1), as a constant.
+
+    It is read from the numbers rather than recorded and detached: subtracting it
+    changes no value of softmax or log_softmax, so no gradient flows through it, and a
+    recorded max would be an op made only to be thrown away.
+    """
+    return Tensor._wrap(x.data.max(axis=axes, keepdims=True))
+
+
 @composite
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``.
@@ -297,7 +307,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     axes = ops.normalize_axes(axis, x.ndim, "softmax")  # so that a bad axis is an error naming softmax
     if x.size == 0 and any(x.shape[position] == 0 for position in axes):
         return ops.clone(x)  # nothing to normalize, and no maximum to subtract
-    shifted = x - x.max(axis, keepdims=True).detach()
+    shifted = x - _largest(x, axes)
     exponentials = shifted.exp()
     return exponentials / exponentials.sum(axis, keepdims=True)
 
@@ -311,7 +321,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     )  # so that a bad axis is an error naming log_softmax
     if x.size == 0 and any(x.shape[position] == 0 for position in axes):
         return ops.clone(x)  # nothing to normalize, and no maximum to subtract
-    shifted = x - x.max(axis, keepdims=True).detach()
+    shifted = x - _largest(x, axes)
     return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
 

@@ -420,7 +420,8 @@ def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     normalized = []
     for given in axes:
-        if not isinstance(given, numbers.Integral) or not -ndim <= given < ndim:
+        # type() first: the check of the abstract Integral is slow, and axes are mostly ints
+        if (type(given) is not int and not isinstance(given, numbers.Integral)) or not -ndim <= given < ndim:
             valid = f"use -{ndim} to {ndim - 1}" if ndim else "a 0-d tensor has no axes"
             raise ValueError(
                 f"{op_name}: axis {given!r} is out of range for a tensor with {ndim} dimensions ({valid})"
@@ -554,8 +555,8 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     x = _tensor(x)
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
+    if not axes:  # reversed: a permutation by construction, nothing to check (x.T)
+        return x if x.ndim < 2 else Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
     in_range = all(isinstance(axis, numbers.Integral) and -x.ndim <= axis < x.ndim for axis in axes)
     normalized = tuple(int(axis) % x.ndim for axis in axes) if in_range else axes
     if not in_range or sorted(normalized) != list(range(x.ndim)):

@@ -585,7 +585,11 @@ class Transpose(Op):
         return x.transpose(axes)
 
     def backward(self, grad, out, x):
-        return (grad.transpose(tuple(np.argsort(self.axes))),)
+        # Axis i of the result was axis axes[i] of x: the gradient's axis i goes back there.
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return (grad.transpose(inverse),)
 
 
 class GetItem(Op):
