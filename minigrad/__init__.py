@@ -7,6 +7,7 @@ their gradients come from the chain rule, and :mod:`minigrad.viz` can draw them.
 # nn and optim too, so that `import minigrad as mg` gives mg.nn and mg.optim, as
 # `import torch` gives torch.nn and torch.optim.
 from minigrad import nn, ops, optim
+from minigrad.arrange import argsort, repeat_interleave, sort, tile, topk
 from minigrad.composite import (
     chunk,
     clip,
@@ -92,6 +93,7 @@ __all__ = [
     "arange",
     "argmax",
     "argmin",
+    "argsort",
     "broadcast_to",
     "cat",
     "chunk",
@@ -142,6 +144,7 @@ __all__ = [
     "randn",
     "randn_like",
     "relu",
+    "repeat_interleave",
     "reshape",
     "save",
     "set_default_dtype",
@@ -150,6 +153,7 @@ __all__ = [
     "sign",
     "sin",
     "softmax",
+    "sort",
     "split",
     "sqrt",
     "square",
@@ -159,6 +163,8 @@ __all__ = [
     "sum",
     "tanh",
     "tensor",
+    "tile",
+    "topk",
     "transpose",
     "unsqueeze",
     "var",

@@ -480,6 +480,17 @@ class Tensor:
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         return ops.argmin(self, axis, keepdims)
 
+    def sort(self, axis: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` of this tensor in order along ``axis``; see :func:`minigrad.sort`."""
+        return arrange.sort(self, axis, descending, stable)
+
+    def argsort(self, axis: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return arrange.argsort(self, axis, descending, stable)
+
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the k largest values along ``axis``; see :func:`minigrad.topk`."""
+        return arrange.topk(self, k, axis, largest, sorted)
+
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return composite.min(self, axis, keepdims)
 
@@ -568,6 +579,17 @@ class Tensor:
     def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
         return composite.chunk(self, chunks, axis)
 
+    def tile(self, *reps: Any) -> Tensor:
+        """This tensor repeated along each axis (ints or one tuple); see :func:`minigrad.tile`."""
+        return arrange.tile(self, reps[0] if len(reps) == 1 else reps)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's repeat: :meth:`tile` with one size per axis (new axes in front)."""
+        return arrange.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return arrange.repeat_interleave(self, repeats, axis)
+
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
@@ -620,4 +642,4 @@ class _FreedTensor(Tensor):
         return f"tensor(<freed>, shape={self.shape}, dtype={self.dtype}, op={type(self.op).__name__})"
 
 
-from minigrad import composite, engine, ops  # noqa: E402
+from minigrad import arrange, composite, engine, ops  # noqa: E402
