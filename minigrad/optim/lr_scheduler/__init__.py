@@ -13,13 +13,16 @@ is called after the epoch's ``optimizer.step()`` calls::
 :class:`ExponentialLR`, :class:`PolynomialLR` and :class:`CosineAnnealingLR` compute
 the new rate from the current one, as PyTorch does, so they can be chained: two
 schedulers on one optimizer multiply their effects, and a rate changed by hand is
-carried on. :class:`LambdaLR` and :class:`OneCycleLR` (stepped once per batch)
-compute each rate from the initial one. :class:`SequentialLR` runs schedules one
-after another. :class:`ReduceLROnPlateau` follows a metric instead of the epochs:
+carried on. :class:`LambdaLR` and :class:`CosineAnnealingWarmRestarts` (cosine
+cycles, each restarting at the initial rate) compute each rate from the initial one;
+:class:`OneCycleLR` and :class:`CyclicLR`, stepped once per batch, from the bounds
+they are given. :class:`SequentialLR` runs schedules one after another.
+:class:`ReduceLROnPlateau` follows a metric instead of the epochs:
 ``scheduler.step(validation_loss)``.
 """
 
 from minigrad.optim.lr_scheduler.base import LRScheduler
+from minigrad.optim.lr_scheduler.cyclic import CyclicLR
 from minigrad.optim.lr_scheduler.epochwise import (
     ConstantLR,
     CosineAnnealingLR,
@@ -33,10 +36,13 @@ from minigrad.optim.lr_scheduler.epochwise import (
 from minigrad.optim.lr_scheduler.one_cycle import OneCycleLR
 from minigrad.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from minigrad.optim.lr_scheduler.sequential import SequentialLR
+from minigrad.optim.lr_scheduler.warm_restarts import CosineAnnealingWarmRestarts
 
 __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from numbers import Real
 from typing import Any
 
 from minigrad.optim.optimizer import Optimizer
@@ -112,6 +113,29 @@ class LRScheduler:
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _is_number(value: Any, kind: type = Real) -> bool:
+    """Whether ``value`` is a number of ``kind`` (Real, Integral), a bool not counting as one."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _check_momentum_can_cycle(optimizer: Optimizer, name: str) -> None:
+    """For ``cycle_momentum=True``: the optimizer must have a momentum to move."""
+    if not {"momentum", "betas"} & set(optimizer.defaults):
+        raise ValueError(
+            f"{name}: cycle_momentum=True needs an optimizer with a momentum ('momentum' as in "
+            f"SGD, or 'betas' as in Adam), and {type(optimizer).__name__} has neither; "
+            f"pass cycle_momentum=False"
+        )
+
+
+def _set_momentum(group: dict[str, Any], momentum: float) -> None:
+    """Set a group's momentum: Adam's first beta if it has betas, else SGD's ``momentum``."""
+    if "betas" in group:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
 
 
 def _check_optimizer(optimizer: Any, name: str) -> None:

@@ -6,7 +6,13 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from minigrad.optim.lr_scheduler.base import LRScheduler, _check_optimizer, _one_per_group
+from minigrad.optim.lr_scheduler.base import (
+    LRScheduler,
+    _check_momentum_can_cycle,
+    _check_optimizer,
+    _one_per_group,
+    _set_momentum,
+)
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -141,15 +147,10 @@ class OneCycleLR(LRScheduler):
             raise ValueError(
                 f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
             )
-        if cycle_momentum and not {"momentum", "betas"} & set(optimizer.defaults):
-            raise ValueError(
-                f"OneCycleLR: cycle_momentum=True needs an optimizer with a momentum ('momentum' as in "
-                f"SGD, or 'betas' as in Adam), and {type(optimizer).__name__} has neither; "
-                f"pass cycle_momentum=False"
-            )
+        if cycle_momentum:
+            _check_momentum_can_cycle(optimizer, "OneCycleLR")
         self.total_steps, self.pct_start, self.three_phase = total_steps, pct_start, three_phase
         self.anneal_strategy, self.cycle_momentum = anneal_strategy, cycle_momentum
-        self.use_beta1 = "betas" in optimizer.defaults
         peaks = _one_per_group(max_lr, "max_lrs", optimizer, "OneCycleLR")
         highs = _one_per_group(max_momentum, "max_momentums", optimizer, "OneCycleLR")
         lows = _one_per_group(base_momentum, "base_momentums", optimizer, "OneCycleLR")
@@ -180,10 +181,7 @@ class OneCycleLR(LRScheduler):
         x, phase = self._phase()
         for group in self.optimizer.param_groups:
             momentum = self._anneal(group[phase.momentum_from], group[phase.momentum_to], x)
-            if self.use_beta1:
-                group["betas"] = (momentum, *group["betas"][1:])
-            else:
-                group["momentum"] = momentum
+            _set_momentum(group, momentum)
 
     def _phase(self) -> tuple[float, _Phase]:
         """The phase that step ``last_epoch`` is in, and the fraction ``x`` of it done."""
