@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from minigrad import ops
 from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
-from minigrad.nn.functional.layers import _padding_row
+from minigrad.nn.functional.activations import _check_inplace
+from minigrad.nn.functional.layers import _check_max_norm, _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -53,26 +56,93 @@ class Embedding(Module):
     ``weight`` has shape (num_embeddings, embedding_dim) and starts as N(0, 1) samples,
     as in PyTorch. The row ``padding_idx``, if given, starts at zeros and gets no
     gradient, so it stays zeros while the model learns (a vector for "no token").
+    With ``max_norm``, each row a forward pass looks up is first scaled down, in
+    ``weight`` itself, to a ``norm_type``-norm of at most ``max_norm`` (see
+    :func:`minigrad.nn.functional.embedding`).
+
+    ``_weight`` and ``_freeze`` are what :meth:`from_pretrained` passes (PyTorch's
+    spelling): a table to copy instead of random samples (it keeps its own dtype and
+    its padding row), and whether it gets no gradient.
     """
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype: object = None
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        *,
+        dtype: object = None,
+        _weight: Any = None,
+        _freeze: bool = False,
     ) -> None:
         super().__init__()
         if padding_idx is not None:
             padding_idx = _padding_row(padding_idx, num_embeddings, "Embedding")
+        if max_norm is not None:
+            _check_max_norm(max_norm, "Embedding")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
+        self.max_norm, self.norm_type = max_norm, norm_type
+        if _weight is None:
+            self.weight = Parameter(
+                zeros(num_embeddings, embedding_dim, dtype=dtype), requires_grad=not _freeze
+            )
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                self.weight.data[padding_idx] = 0
+        else:
+            self.weight = Parameter(_weight, requires_grad=not _freeze)  # a copy
+            if self.weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight must have shape ({num_embeddings}, {embedding_dim}), "
+                    f"got {self.weight.shape}"
+                )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Any,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+    ) -> Embedding:
+        """An Embedding whose weight is a copy of the 2-D ``embeddings`` (a Tensor, array or list).
+
+        ``freeze=True`` (the default) makes the weight a Parameter that does not
+        require grad, so training leaves it alone. As in PyTorch, the row
+        ``padding_idx`` keeps the value it has in ``embeddings`` (it is not zeroed)
+        and gets no gradient. PyTorch's weight shares memory with ``embeddings``;
+        minigrad's is a copy, so training one model does not change another's table.
+        """
+        shape = np.shape(embeddings)
+        if len(shape) != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, (num_embeddings, embedding_dim), "
+                f"got shape {shape}"
+            )
+        return cls(
+            *shape,
+            padding_idx,
+            max_norm=max_norm,
+            norm_type=norm_type,
+            _weight=embeddings,
+            _freeze=freeze,
+        )
 
     def forward(self, input: Any) -> Tensor:
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        options = [f"{self.num_embeddings}, {self.embedding_dim}"]
+        if self.padding_idx is not None:
+            options.append(f"padding_idx={self.padding_idx}")
+        if self.max_norm is not None:
+            options.append(f"max_norm={self.max_norm}")
+        if self.norm_type != 2:
+            options.append(f"norm_type={self.norm_type}")
+        return ", ".join(options)
 
 
 class Identity(Module):
@@ -86,10 +156,21 @@ class Identity(Module):
 
 
 class ReLU(Module):
-    """max(x, 0), elementwise."""
+    """max(x, 0), elementwise.
+
+    ``inplace=True`` is shown in the repr, as in PyTorch, but the result is still a
+    new tensor and the input keeps its values: see :mod:`minigrad.nn.functional.activations`.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace(inplace, "ReLU")
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -107,38 +188,56 @@ class Sigmoid(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where x > 0, else ``negative_slope * x``, elementwise."""
+    """``x`` where x > 0, else ``negative_slope * x``, elementwise.
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace(inplace, "LeakyReLU")
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
-    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``, elementwise."""
+    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``, elementwise.
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = _check_inplace(inplace, "ELU")
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class SiLU(Module):
-    """``x * sigmoid(x)``, elementwise (also called swish)."""
+    """``x * sigmoid(x)``, elementwise (also called swish).
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace(inplace, "SiLU")
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
+        return F.silu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):
@@ -191,19 +290,24 @@ class LogSoftmax(Softmax):
 
 
 class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p)."""
+    """In training, zero each element with probability p and scale the rest by 1/(1-p).
 
-    def __init__(self, p: float = 0.5) -> None:
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains;
+    the repr shows ``inplace`` either way, as PyTorch's does.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
         self.p = p
+        self.inplace = _check_inplace(inplace, "Dropout")
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):

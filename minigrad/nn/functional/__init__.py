@@ -7,8 +7,8 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
 By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses`` and ``normalization`` (batch_norm, layer_norm); softmax, log_softmax and
-the core activations come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
+``losses`` and ``normalization`` (batch_norm, layer_norm); softmax, log_softmax,
+sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
 from minigrad.composite import log_softmax, softmax
@@ -16,6 +16,7 @@ from minigrad.nn.functional.activations import (
     elu,
     gelu,
     leaky_relu,
+    relu,
     silu,
     softplus,
 )
@@ -39,7 +40,7 @@ from minigrad.nn.functional.normalization import (
     batch_norm,
     layer_norm,
 )
-from minigrad.ops import relu, sigmoid, tanh
+from minigrad.ops import sigmoid, tanh
 
 __all__ = [
     "batch_norm",

@@ -1,9 +1,22 @@
-"""Activation functions beyond relu, sigmoid and tanh, composed from the core ops."""
+"""Activations: relu (the core op, with PyTorch's signature) and others composed from the core ops.
+
+**inplace.** ``relu``, ``leaky_relu``, ``elu`` and ``silu`` (and ``dropout``) take
+PyTorch's ``inplace`` argument, so code written for PyTorch runs, but minigrad never
+overwrites the input: with ``inplace=True`` the result is a new tensor with the same
+values, and the input keeps its own. Backward rules read the numbers that their
+inputs had when the op ran (a product's rule reads the other factor, relu's its
+result), and minigrad keeps no version count that would notice a change to them, as
+PyTorch does; writing over the input could silently corrupt gradients. Use the
+returned tensor, as ``x = F.relu(x, inplace=True)`` and ``nn.ReLU(inplace=True)``
+inside a model do.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import numpy as np
 
 from minigrad import ops
 from minigrad.engine import composite
@@ -11,22 +24,55 @@ from minigrad.ops import sigmoid, where
 from minigrad.tensor import Tensor
 
 
+def _check_inplace(inplace: Any, name: str) -> bool:
+    """``inplace`` as a bool, after checking that it is one (PyTorch would take any value).
+
+    A non-bool is more likely a misplaced positional argument (``F.relu(x, 0.2)``
+    meant for leaky_relu) than a request, so it is an error rather than a truth value.
+    """
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(
+            f"{name}: inplace must be True or False, got {inplace!r}; minigrad computes "
+            f"the result as a new tensor either way"
+        )
+    return bool(inplace)
+
+
+def relu(x: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise: :func:`minigrad.relu`, taking PyTorch's ``inplace``.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "relu")
+    return ops.relu(x)
+
+
 @composite
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    """``x`` where x > 0, else ``negative_slope * x``; the slope at 0 is ``negative_slope``, as in PyTorch."""
+def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where x > 0, else ``negative_slope * x``; the slope at 0 is ``negative_slope``, as in PyTorch.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "leaky_relu")
     x = ops._tensor(x)
     return where(x.data > 0, x, x * negative_slope)
 
 
 @composite
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
+def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """The exponential linear unit: ``x`` where x > 0, else ``alpha * (exp(x) - 1)``.
 
     The slope at 0 is the left one, ``alpha``, as in PyTorch. ``exp(x) - 1`` is computed
     by expm1, which keeps its digits for x near 0. expm1 is given only the values that
     are not positive (0 in place of the others): exp of a large x would be inf, and
     although where discards that branch, its gradient would be 0 * inf = nan.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
     """
+    _check_inplace(inplace, "elu")
     x = ops._tensor(x)
     positive = x.data > 0
     not_positive = where(positive, 0.0, x)
@@ -34,8 +80,13 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
 
 
 @composite
-def silu(x: Any) -> Tensor:
-    """The sigmoid linear unit (also called swish): ``x * sigmoid(x)``."""
+def silu(x: Any, inplace: bool = False) -> Tensor:
+    """The sigmoid linear unit (also called swish): ``x * sigmoid(x)``.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "silu")
     x = ops._tensor(x)
     return x * sigmoid(x)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
 from minigrad import ops, random
 from minigrad.engine import composite
+from minigrad.nn.functional.activations import _check_inplace
 from minigrad.ops import where
 from minigrad.tensor import Tensor
 
@@ -31,11 +33,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 @composite
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     Does nothing when not training. The random mask is a constant of the graph.
+    ``inplace=True`` never overwrites ``x``: in training the result is a new tensor,
+    as with ``inplace=False`` (see :mod:`minigrad.nn.functional.activations` for why).
     """
+    _check_inplace(inplace, "dropout")
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not training or p == 0:
@@ -80,7 +85,13 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
 
 @composite
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(
+    input: Any,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+) -> Tensor:
     """The rows of ``weight`` that the indices in ``input`` pick: ``weight[input]``.
 
     ``weight`` has shape (num_embeddings, embedding_dim), the result (*input.shape,
@@ -88,6 +99,15 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     of the positions that picked it. Positions whose index is ``padding_idx`` read
     their row as a constant, so that row gets no gradient and keeps its value
     (``nn.Embedding`` starts it at zeros), as in PyTorch.
+
+    With ``max_norm``, each row that ``input`` picks and whose ``norm_type``-norm
+    exceeds ``max_norm`` is first scaled, in ``weight`` itself, by
+    ``max_norm / (norm + 1e-7)``, as in PyTorch (the padding row too, if picked). The
+    scaling is not recorded: the gradient is that of looking up the scaled rows. Since
+    ``weight`` changes, it must be a leaf (a Parameter, as in ``nn.Embedding``), and a
+    graph recorded earlier that used it reads the scaled rows in backward: PyTorch
+    would refuse that backward, minigrad cannot tell. Renormalize before any other use
+    of ``weight``, as PyTorch's documentation advises.
     """
     indices = np.asarray(input)
     weight = ops._tensor(weight)
@@ -103,11 +123,46 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         bad = indices[(indices < 0) | (indices >= rows)][0]
         raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings (0 to {rows - 1})")
+    if padding_idx is not None:
+        padding_idx = _padding_row(padding_idx, rows, "embedding")
+    if max_norm is not None:
+        _renormalize_rows(weight, indices, _check_max_norm(max_norm, "embedding"), norm_type)
     looked_up = weight[indices]
     if padding_idx is not None:
-        is_padding = indices[..., np.newaxis] == _padding_row(padding_idx, rows, "embedding")
+        is_padding = indices[..., np.newaxis] == padding_idx
         looked_up = where(is_padding, looked_up.detach(), looked_up)
     return looked_up
+
+
+def _renormalize_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale, in place and unrecorded, each row of ``weight`` picked by ``indices`` whose norm exceeds ``max_norm``.
+
+    The scale is ``max_norm / (norm + 1e-7)``, as in PyTorch; each row is scaled once,
+    however often it was picked.
+    """
+    if weight.op is not None:
+        raise ValueError(
+            f"embedding: max_norm rescales rows of weight in place, but this weight is the result "
+            f"of a recorded {weight.op.name}, whose numbers backward may read; pass a leaf tensor, "
+            f"such as a Parameter"
+        )
+    if weight.dtype.kind != "f":
+        raise TypeError(f"embedding: max_norm needs a floating-point weight to rescale, got {weight.dtype}")
+    rows = np.unique(indices)
+    with np.errstate(divide="ignore"):  # a negative order meeting a 0 entry: a norm of 0, as in PyTorch
+        norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1).astype(np.float64)
+    too_long = norms > max_norm
+    scale = max_norm / (norms[too_long] + 1e-7)
+    weight.data[rows[too_long]] *= scale[:, np.newaxis]
+
+
+def _check_max_norm(max_norm: float, op_name: str) -> float:
+    """``max_norm`` after checking that it is a norm (PyTorch would flip rows for a negative one)."""
+    if not isinstance(max_norm, numbers.Real) or isinstance(max_norm, bool):  # e.g. a dtype in its place
+        raise TypeError(f"{op_name}: max_norm must be None or a number, got {max_norm!r}")
+    if not max_norm >= 0:  # nan too
+        raise ValueError(f"{op_name}: max_norm must be None or a norm of at least 0, got {max_norm}")
+    return max_norm
 
 
 def _padding_row(padding_idx: int, num_embeddings: int, op_name: str) -> int:
