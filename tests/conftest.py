@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import nn
+from minigrad import nn, optim
 
 
 def assert_gradcheck(
@@ -126,3 +126,13 @@ def assert_same_arrays(actual: dict[str, np.ndarray], expected: dict[str, np.nda
     for key, value in expected.items():
         assert actual[key].dtype == value.dtype and actual[key].shape == value.shape, key
         np.testing.assert_array_equal(actual[key], value, err_msg=key)
+
+
+class PlainGradientDescent(optim.Optimizer):
+    """An optimizer with neither momentum nor betas, for schedulers that cycle a momentum."""
+
+    def __init__(self, params: Any, lr: float) -> None:
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, param: Any, group: dict[str, Any]) -> None:
+        param.data -= group["lr"] * param.grad.data

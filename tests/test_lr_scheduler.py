@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pytest
 
+from conftest import PlainGradientDescent
+
 import minigrad as mg
 from minigrad import optim
 
@@ -546,16 +548,6 @@ def test_one_cycle_lr_stepping_past_total_steps_is_an_error():
         scheduler.step()
     with pytest.raises(ValueError, match="OneCycleLR: tried to go to step 5, past total_steps=4"):
         scheduler.step()
-
-
-class PlainGradientDescent(optim.Optimizer):
-    """An optimizer without momentum."""
-
-    def __init__(self, params, lr):
-        super().__init__(params, {"lr": lr})
-
-    def _update(self, param, group):
-        param.data -= group["lr"] * param.grad.data
 
 
 def test_one_cycle_lr_cycles_the_momentum_only_of_an_optimizer_with_one():

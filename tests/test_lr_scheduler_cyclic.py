@@ -9,6 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from conftest import PlainGradientDescent
+
 import minigrad as mg
 from minigrad import optim
 
@@ -597,16 +599,6 @@ def test_warm_restarts_step_to_a_bad_epoch_is_an_error(epoch):
     ):
         scheduler.step(epoch)
     assert (scheduler.last_epoch, scheduler.T_cur) == (1, 1.5)
-
-
-class PlainGradientDescent(optim.Optimizer):
-    """An optimizer without momentum."""
-
-    def __init__(self, params, lr):
-        super().__init__(params, {"lr": lr})
-
-    def _update(self, param, group):
-        param.data -= group["lr"] * param.grad.data
 
 
 def test_cyclic_lr_checks_its_arguments():
