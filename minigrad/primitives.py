@@ -717,3 +717,81 @@ class Erf(Op):
 
     def backward(self, grad, out, x):
         return (grad * (_apply(Exp, -(x * x)) * (2 / math.sqrt(math.pi))),)
+
+
+# ---- sliding windows -------------------------------------------------------------------
+
+
+class Unfold(Op):
+    """im2col: every window of an image batch laid out as one column.
+
+    x has shape (N, C, H, W). After zero ``padding``, a window of ``kernel_size``
+    (kh, kw) taps, ``dilation`` apart, is placed at every ``stride``-th position that
+    fits; each of the L = out_h * out_w windows becomes one column of C * kh * kw values,
+    ordered channel first, then kernel row, then kernel column. The result has shape
+    (N, C * kh * kw, L), as ``torch.nn.functional.unfold``'s. A convolution is then one
+    matrix product with the weight.
+
+    d/dx: each pixel was copied into every window that covers it, so its gradient is
+    the sum of the gradients of those copies: the backward of Unfold is Fold, and
+    padding, which is not part of x, gets nothing.
+    """
+
+    def forward(self, x, kernel_size, dilation, padding, stride):
+        self.input_size = x.shape[2:]
+        self.windows = kernel_size, dilation, padding, stride
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        # A view of shape (N, C, out_h, out_w, kh, kw): nothing is copied until the reshape.
+        windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+        n, channels, out_h, out_w = windows.shape[:4]
+        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, channels * kh * kw, out_h * out_w)
+
+    def backward(self, grad, out, x):
+        return (_apply(Fold, grad, output_size=self.input_size, **_window_params(self.windows)),)
+
+
+class Fold(Op):
+    """col2im, the adjoint of :class:`Unfold`: columns summed back into an image batch.
+
+    ``columns`` has shape (N, C * kh * kw, L), one column per window as Unfold lays
+    them out, for an image of ``output_size`` (H, W). Each value is added to the pixel
+    its window tap covers, so where windows overlap their values add up; values that
+    land on the padding are dropped. The result has shape (N, C, H, W), as
+    ``torch.nn.functional.fold``'s.
+
+    d/dcolumns: each value went to one pixel, so its gradient is read back from
+    there, for every window at once: the backward of Fold is Unfold.
+    """
+
+    def forward(self, columns, output_size, kernel_size, dilation, padding, stride):
+        self.windows = kernel_size, dilation, padding, stride
+        (height, width), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+            output_size,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )
+        out_h = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        out_w = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        n = columns.shape[0]
+        blocks = columns.reshape(n, -1, kh, kw, out_h, out_w)
+        padded = np.zeros((n, blocks.shape[1], height + 2 * ph, width + 2 * pw), columns.dtype)
+        # One strided add per kernel tap: tap (i, j) of every window at once.
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (out_h - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
+                padded[:, :, rows, cols] += blocks[:, :, i, j]
+        return np.ascontiguousarray(padded[:, :, ph : ph + height, pw : pw + width])
+
+    def backward(self, grad, out, columns):
+        return (_apply(Unfold, grad, **_window_params(self.windows)),)
+
+
+def _window_params(windows: tuple) -> dict[str, tuple[int, int]]:
+    """The window arguments Unfold and Fold share, by name, from (kernel_size, dilation, padding, stride)."""
+    return dict(zip(("kernel_size", "dilation", "padding", "stride"), windows))

@@ -5,6 +5,7 @@
 
 from minigrad.nn import functional, init, utils
 from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from minigrad.nn.conv import AvgPool2d, Conv2d, Fold, MaxPool2d, Unfold
 from minigrad.nn.layers import (
     ELU,
     GELU,
@@ -37,15 +38,18 @@ from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "HuberLoss",
     "Identity",
@@ -56,6 +60,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -71,6 +76,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "Unfold",
     "functional",
     "init",
     "utils",

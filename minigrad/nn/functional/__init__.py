@@ -7,7 +7,8 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
 By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses`` and ``normalization`` (batch_norm, layer_norm); softmax, log_softmax,
+``losses``, ``normalization`` (batch_norm, layer_norm) and ``convolution`` (conv2d,
+max_pool2d, avg_pool2d, unfold, fold); softmax, log_softmax,
 sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
@@ -19,6 +20,13 @@ from minigrad.nn.functional.activations import (
     relu,
     silu,
     softplus,
+)
+from minigrad.nn.functional.convolution import (
+    avg_pool2d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
 )
 from minigrad.nn.functional.layers import (
     dropout,
@@ -43,13 +51,16 @@ from minigrad.nn.functional.normalization import (
 from minigrad.ops import sigmoid, tanh
 
 __all__ = [
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
+    "fold",
     "gelu",
     "huber_loss",
     "l1_loss",
@@ -57,6 +68,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",
@@ -67,4 +79,5 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
