@@ -42,6 +42,12 @@ CASES = [
         ["dl/dx", "agree to 1e-10", "hand-derived numpy", "minigrad, composed"],
     ),
     Example("autodiff_basics.py", [], ["by hand", "backward()", "d2y/dx2", "finite differences: True"]),
+    Example(
+        "cnn_digits.py",
+        ["--quick"],
+        ["CNN", "MLP", "weights    1,946    2,320", "test accuracy on the 500 held-out digits"],
+        ["filters.png", "conv2d_graph.svg", "conv2d_graph.png", "conv2d_backward.svg", "conv2d_backward.png"],
+    ),
 ]
 
 
