@@ -272,6 +272,21 @@ def test_softmax_along_an_empty_axis_is_empty(name):
     assert getattr(F, name)(x, axis=1).shape == (3, 0) == getattr(F, name)(x, axis=0).shape
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32, np.uint64, np.int64, np.bool_])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_of_integers_is_that_of_the_same_numbers_as_floats(name, dtype):
+    """Not computed in the integers: subtracting the maximum would wrap around for unsigned
+    ones, and numpy's exp of 8-bit integers is float16."""
+    info = np.iinfo(dtype) if dtype is not np.bool_ else None
+    values = np.array(
+        [[0, 1, 0], [1, 1, 0]] if info is None else [[info.min, 0, 3], [info.max, 2, 0]], dtype=dtype
+    )
+    result = getattr(mg, name)(mg.tensor(values), axis=1)
+    expected = getattr(mg, name)(mg.tensor(values.astype(np.float64)).astype(np.float32), axis=1)
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result.data, expected.data)
+
+
 def test_softmax_is_stable_for_large_logits():
     probabilities = F.softmax(mg.tensor(np.array([[1000.0, 1001.0], [-1e4, 1e4]]))).data
     assert np.all(np.isfinite(probabilities))
