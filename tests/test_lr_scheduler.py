@@ -825,3 +825,13 @@ def test_new_schedules_resume_with_last_epoch(make_scheduler):
     rates, scheduler = rates_after_resuming(make_scheduler)
     assert scheduler.last_epoch == 9
     assert rates == uninterrupted[3:]
+
+
+@pytest.mark.parametrize("last_epoch", [-2, 1.5, "3", None])
+def test_last_epoch_must_be_minus_one_or_an_epoch_index(last_epoch):
+    opt = make_optimizer(0.1)
+    with pytest.raises(
+        ValueError, match=f"StepLR: last_epoch must be -1 .*, got {re.escape(repr(last_epoch))}"
+    ):
+        lr_scheduler.StepLR(opt, step_size=2, last_epoch=last_epoch)
+    assert "initial_lr" not in opt.param_groups[0]

@@ -658,3 +658,51 @@ def test_cyclic_lr_cycles_the_momentum_only_of_an_optimizer_with_one(make_opt):
     assert opt.param_groups[0]["lr"] == 0.1
     scheduler = lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2, cycle_momentum=False)
     assert [row[0] for row in rates(scheduler, 2)] == pytest.approx([0.01, 0.055, 0.1], rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("scale_fn", "error", "message"),
+    [
+        (
+            lambda cycle, extra: 1.0,
+            ValueError,
+            r"CyclicLR: scale_fn\(1\), as the first step calls it, raised TypeError",
+        ),
+        (lambda cycle: 1 / 0, ValueError, "raised ZeroDivisionError"),
+        (
+            lambda cycle: "half",
+            TypeError,
+            r"CyclicLR: scale_fn must return a number, scale_fn\(1\) gave 'half'",
+        ),
+    ],
+)
+def test_cyclic_lr_with_a_scale_fn_that_fails_changes_nothing(scale_fn, error, message):
+    opt = sgd(0.5, momentum=0.3)
+    before = [dict(group) for group in opt.param_groups]
+    with pytest.raises(error, match=message):
+        lr_scheduler.CyclicLR(opt, 0.01, 0.1, scale_fn=scale_fn)
+    assert opt.param_groups == before  # no lr, initial_lr or momentum bounds written
+
+
+def test_cyclic_lr_triangular2_goes_on_past_a_thousand_cycles():
+    """Each cycle is half as high as the one before: after 1,024 of them the height is below
+    any float, and the rate stays at base_lr (1 / 2**1024 would overflow)."""
+    opt = sgd(0.5)
+    scheduler = lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=1, mode="triangular2")
+    peaks = []
+    for step in range(1, 2 * 1100 + 1):
+        scheduler.step()
+        if step % 2 == 1:  # the top of each cycle of two steps
+            peaks.append(lrs_of(opt)[0])
+    np.testing.assert_allclose(peaks[:3], [0.1, 0.01 + 0.09 / 2, 0.01 + 0.09 / 4], rtol=1e-15)
+    assert peaks[-1] == 0.01
+
+
+@pytest.mark.parametrize("option", ["base_lr", "max_lr", "gamma", "base_momentum", "max_momentum"])
+def test_cyclic_lr_numbers_must_be_numbers(option):
+    opt = sgd(0.5)
+    before = [dict(group) for group in opt.param_groups]
+    arguments = {"base_lr": 0.01, "max_lr": 0.1, option: "a"}
+    with pytest.raises(TypeError, match=f"CyclicLR: {option} must be a number .*, got 'a'"):
+        lr_scheduler.CyclicLR(opt, **arguments)
+    assert opt.param_groups == before

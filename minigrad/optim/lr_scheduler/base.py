@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 from minigrad.optim.optimizer import Optimizer
@@ -37,6 +37,11 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         _check_optimizer(optimizer, name)
+        if not _is_number(last_epoch, Integral) or last_epoch < -1:
+            raise ValueError(
+                f"{name}: last_epoch must be -1 (a new schedule) or the int index of the last epoch "
+                f"done (to resume), got {last_epoch!r}"
+            )
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])

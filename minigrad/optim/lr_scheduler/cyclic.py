@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from minigrad.optim.lr_scheduler.base import (
     LRScheduler,
@@ -16,6 +17,14 @@ from minigrad.optim.lr_scheduler.base import (
 from minigrad.optim.optimizer import Optimizer
 
 _MODES = ("triangular", "triangular2", "exp_range")
+
+
+def _numbers(values: list[Any], name: str) -> list[float]:
+    """``values`` as floats, after checking that each is a number."""
+    for value in values:
+        if not _is_number(value):
+            raise TypeError(f"CyclicLR: {name} must be a number (or a list, one per group), got {value!r}")
+    return [float(value) for value in values]
 
 
 class CyclicLR(LRScheduler):
@@ -113,8 +122,8 @@ class CyclicLR(LRScheduler):
     ) -> None:
         _check_optimizer(optimizer, "CyclicLR")
         # Every argument is checked before anything changes: an error leaves the optimizer as it was.
-        lows = [float(lr) for lr in _one_per_group(base_lr, "base_lrs", optimizer, "CyclicLR")]
-        highs = [float(lr) for lr in _one_per_group(max_lr, "max_lrs", optimizer, "CyclicLR")]
+        lows = _numbers(_one_per_group(base_lr, "base_lrs", optimizer, "CyclicLR"), "base_lr")
+        highs = _numbers(_one_per_group(max_lr, "max_lrs", optimizer, "CyclicLR"), "max_lr")
         if not _is_number(step_size_up) or not step_size_up > 0:
             raise ValueError(
                 f"CyclicLR: step_size_up, the steps from base_lr to max_lr, must be a number above 0, "
@@ -136,22 +145,25 @@ class CyclicLR(LRScheduler):
             raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
         if cycle_momentum:
             _check_momentum_can_cycle(optimizer, "CyclicLR")
-        self.base_momentums = [
-            float(m) for m in _one_per_group(base_momentum, "base_momentums", optimizer, "CyclicLR")
-        ]
-        self.max_momentums = [
-            float(m) for m in _one_per_group(max_momentum, "max_momentums", optimizer, "CyclicLR")
-        ]
+        self.base_momentums = _numbers(
+            _one_per_group(base_momentum, "base_momentums", optimizer, "CyclicLR"), "base_momentum"
+        )
+        self.max_momentums = _numbers(
+            _one_per_group(max_momentum, "max_momentums", optimizer, "CyclicLR"), "max_momentum"
+        )
+        (self.gamma,) = _numbers([gamma], "gamma")
         self.max_lrs = highs
         up = float(step_size_up)
         down = up if step_size_down is None else float(step_size_down)
         self.total_size = up + down
         self.step_ratio = up / self.total_size
-        self.mode, self.gamma = mode, float(gamma)
+        self.mode = mode
         self._scale_fn_custom = scale_fn
         if scale_fn is None:
             scale_mode = "iterations" if mode == "exp_range" else "cycle"
         self.scale_mode = scale_mode
+        if scale_fn is not None:
+            self._check_scale_fn(last_epoch + 1)
         self.cycle_momentum = cycle_momentum
         if last_epoch == -1:  # a resumed schedule finds its rates in the optimizer's state dict
             for group, low, momentum_low, momentum_high in zip(
@@ -166,6 +178,22 @@ class CyclicLR(LRScheduler):
         self.base_lrs = lows
         self._set_lrs(self.get_lr())
 
+    def _check_scale_fn(self, step: int) -> None:
+        """Call a custom ``scale_fn`` as the first step will, before the optimizer is changed.
+
+        Otherwise a function that fails (it takes two arguments, say) or gives no number
+        would fail only on that first step, after the groups' rates had been set.
+        """
+        x = math.floor(1 + step / self.total_size) if self.scale_mode == "cycle" else step
+        try:
+            scale = self._scale_fn_custom(x)
+        except Exception as error:
+            raise ValueError(
+                f"CyclicLR: scale_fn({x}), as the first step calls it, raised {type(error).__name__}: {error}"
+            ) from error
+        if not _is_number(scale):
+            raise TypeError(f"CyclicLR: scale_fn must return a number, scale_fn({x}) gave {scale!r}")
+
     def scale_fn(self, x: float) -> float:
         """:math:`s`, the scale of the height of the cycles: ``scale_fn(x)``, or that of ``mode``."""
         if self._scale_fn_custom is not None:
@@ -173,7 +201,7 @@ class CyclicLR(LRScheduler):
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
-            return 1 / 2.0 ** (x - 1)
+            return 0.5 ** (x - 1)  # 1 / 2 ** (x - 1) would overflow after 1024 cycles; this goes to 0
         return self.gamma**x
 
     def get_lr(self) -> list[float]:
