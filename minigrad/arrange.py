@@ -106,7 +106,7 @@ def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = Tr
     gradient reaches the ``k`` values picked and no others.
     """
     x, line, axis = _at_least_1d(x, axis, "topk")
-    if not isinstance(k, numbers.Integral):
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool):
         raise TypeError(f"topk: k must be an int, got {k!r}")
     length = line.shape[axis]
     fewest = 1 if x.ndim == 0 else 0  # the result of a 0-d tensor is 0-d: one value

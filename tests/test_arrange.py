@@ -339,6 +339,7 @@ ERRORS = {
         "topk: k=0 is out of range for a 0-d tensor, which has one value; k must be from 1 to 1",
     ),
     "topk a float k": (lambda t: t.topk(1.0), TypeError, "topk: k must be an int, got 1.0"),
+    "topk a bool k": (lambda t: t.topk(True), TypeError, "topk: k must be an int, got True"),
     "topk a bad axis": (lambda t: t.topk(1, axis=2), ValueError, "topk: axis 2 is out of range"),
     "tile negative reps": (
         lambda t: t.tile(2, -1),

@@ -4,6 +4,7 @@ Covers what minigrad/nn/layers.py and minigrad/nn/functional/ accept so that cod
 written for PyTorch runs. The reprs were checked by hand against PyTorch 2.13.0.
 """
 
+import re
 import numpy as np
 import pytest
 from conftest import assert_gradcheck, random_array
@@ -210,8 +211,31 @@ def test_from_pretrained_needs_a_2d_table(shape):
 def test_from_pretrained_integer_table_can_be_frozen_but_cannot_learn():
     layer = nn.Embedding.from_pretrained(np.arange(6).reshape(3, 2))
     np.testing.assert_array_equal(layer(np.array([2])).data, [[4, 5]])
-    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+    with pytest.raises(TypeError, match="Embedding.from_pretrained: embeddings of int64 cannot be trained"):
         nn.Embedding.from_pretrained(np.arange(6).reshape(3, 2), freeze=False)
+
+
+@pytest.mark.parametrize("padding_idx", [1.5, "1", True])
+def test_padding_idx_must_be_an_int(padding_idx):
+    message = f"padding_idx must be None or an int \\(a row\\), got {re.escape(repr(padding_idx))}"
+    with pytest.raises(TypeError, match=f"Embedding: {message}"):
+        nn.Embedding(3, 2, padding_idx=padding_idx)
+    weight = mg.randn(3, 2, requires_grad=True)
+    with pytest.raises(TypeError, match=f"embedding: {message}"):
+        F.embedding(np.array([1, 2]), weight, padding_idx=padding_idx)
+
+
+@pytest.mark.parametrize("norm_type", [None, "fro", [2.0], True])
+def test_norm_type_must_be_a_number(norm_type):
+    with pytest.raises(
+        TypeError, match=f"Embedding: norm_type must be a number .*, got {re.escape(repr(norm_type))}"
+    ):
+        nn.Embedding(3, 2, max_norm=1.0, norm_type=norm_type)
+    weight = mg.randn(3, 2, requires_grad=True)
+    before = weight.data.copy()
+    with pytest.raises(TypeError, match="embedding: norm_type must be a number"):
+        F.embedding(np.array([1, 2]), weight, max_norm=0.1, norm_type=norm_type)
+    np.testing.assert_array_equal(weight.data, before)
 
 
 def test_from_pretrained_checks_padding_idx():

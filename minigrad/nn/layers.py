@@ -12,7 +12,7 @@ from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.functional.activations import _check_inplace
-from minigrad.nn.functional.layers import _check_max_norm, _padding_row
+from minigrad.nn.functional.layers import _check_max_norm, _check_norm_type, _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -82,6 +82,7 @@ class Embedding(Module):
             padding_idx = _padding_row(padding_idx, num_embeddings, "Embedding")
         if max_norm is not None:
             _check_max_norm(max_norm, "Embedding")
+        _check_norm_type(norm_type, "Embedding")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         if _weight is None:
@@ -121,6 +122,13 @@ class Embedding(Module):
             raise ValueError(
                 f"Embedding.from_pretrained: embeddings must be 2-D, (num_embeddings, embedding_dim), "
                 f"got shape {shape}"
+            )
+        dtype = np.asarray(embeddings).dtype
+        if not freeze and dtype.kind != "f":
+            raise TypeError(
+                f"Embedding.from_pretrained: embeddings of {dtype} cannot be "
+                f"trained (freeze=False): only floating-point tensors have gradients; convert them "
+                f"with .astype(np.float32)"
             )
         return cls(
             *shape,

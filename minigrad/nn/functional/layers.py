@@ -126,7 +126,8 @@ def embedding(
     if padding_idx is not None:
         padding_idx = _padding_row(padding_idx, rows, "embedding")
     if max_norm is not None:
-        _renormalize_rows(weight, indices, _check_max_norm(max_norm, "embedding"), norm_type)
+        max_norm, norm_type = _check_max_norm(max_norm, "embedding"), _check_norm_type(norm_type, "embedding")
+        _renormalize_rows(weight, indices, max_norm, norm_type)
     looked_up = weight[indices]
     if padding_idx is not None:
         is_padding = indices[..., np.newaxis] == padding_idx
@@ -167,9 +168,18 @@ def _check_max_norm(max_norm: float, op_name: str) -> float:
 
 def _padding_row(padding_idx: int, num_embeddings: int, op_name: str) -> int:
     """``padding_idx`` as a row number: -1 is the last row, as in PyTorch."""
+    if not isinstance(padding_idx, numbers.Integral) or isinstance(padding_idx, bool):
+        raise TypeError(f"{op_name}: padding_idx must be None or an int (a row), got {padding_idx!r}")
     if not -num_embeddings <= padding_idx < num_embeddings:
         raise ValueError(
             f"{op_name}: padding_idx must be a row of the {num_embeddings} embeddings "
             f"({-num_embeddings} to {num_embeddings - 1}), got {padding_idx}"
         )
-    return padding_idx % num_embeddings
+    return int(padding_idx) % num_embeddings
+
+
+def _check_norm_type(norm_type: float, op_name: str) -> float:
+    """``norm_type`` after checking that it is a number (the p of the p-norm; inf allowed)."""
+    if not isinstance(norm_type, numbers.Real) or isinstance(norm_type, bool):
+        raise TypeError(f"{op_name}: norm_type must be a number (the p of the p-norm), got {norm_type!r}")
+    return float(norm_type)
