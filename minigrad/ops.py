@@ -569,6 +569,19 @@ def transpose(x: Any, *axes: Any) -> Tensor:
     return Transpose.apply(x, axes=normalized)
 
 
+def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
+    """x with two axes swapped: numpy's swapaxes, and what PyTorch's ``transpose(dim0, dim1)`` does.
+
+    (minigrad's :func:`transpose` takes numpy's full permutation instead, so on a
+    matrix ``transpose(x, 0, 1)`` leaves it as it is.)
+    """
+    x = _tensor(x)
+    first, second = (normalize_axes(axis, x.ndim, "swapaxes")[0] for axis in (axis0, axis1))
+    axes = list(range(x.ndim))
+    axes[first], axes[second] = second, first
+    return transpose(x, axes)
+
+
 def clone(x: Any) -> Tensor:
     """A copy of x in memory of its own, recorded: gradients flow back unchanged, as in PyTorch."""
     return Copy.apply(_tensor(x))

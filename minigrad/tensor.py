@@ -546,6 +546,9 @@ class Tensor:
     def transpose(self, *axes: Any) -> Tensor:
         return ops.transpose(self, *axes)
 
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return ops.swapaxes(self, axis0, axis1)
+
     def permute(self, *axes: Any) -> Tensor:
         """PyTorch's name for :meth:`transpose` with axes: ``t.permute(2, 0, 1)``."""
         return ops.transpose(self, *axes)

@@ -252,6 +252,13 @@ def test_transpose_with_axes_that_are_not_a_permutation(axes):
     assert_names_all(error_info, "transpose", "(2, 3)")
 
 
+@pytest.mark.parametrize("axes", [(0, 2), (-3, 1)], ids=str)
+def test_swapaxes_with_an_axis_out_of_range(axes):
+    with pytest.raises(ValueError) as error_info:
+        leaf(2, 3).swapaxes(*axes)
+    assert_names_all(error_info, "swapaxes", "2 dimensions")
+
+
 @pytest.mark.parametrize(
     "call",
     [
