@@ -234,6 +234,16 @@ def _unary(op: type[Op], x: Any) -> Tensor:
     return op.apply(_tensor(x))
 
 
+def _unary_to_float(op: type[Op], x: Any) -> Tensor:
+    """An op whose values are not integers (exp, sqrt, ...): integers and booleans go in as
+    the default float dtype, as in PyTorch. numpy would give float16 for 8-bit integers
+    and booleans, and float64 for 32- and 64-bit ones."""
+    x = _tensor(x)
+    if x.data.dtype.kind != "f":  # never requires grad: only float tensors can
+        x = Tensor._wrap(x.data.astype(get_default_dtype()))
+    return op.apply(x)
+
+
 # ---- the public functions --------------------------------------------------------------
 
 
@@ -304,27 +314,27 @@ def neg(x: Any) -> Tensor:
 
 def exp(x: Any) -> Tensor:
     """e ** x, elementwise."""
-    return _unary(Exp, x)
+    return _unary_to_float(Exp, x)
 
 
 def log(x: Any) -> Tensor:
     """The natural logarithm, elementwise."""
-    return _unary(Log, x)
+    return _unary_to_float(Log, x)
 
 
 def sqrt(x: Any) -> Tensor:
     """The square root, elementwise."""
-    return _unary(Sqrt, x)
+    return _unary_to_float(Sqrt, x)
 
 
 def tanh(x: Any) -> Tensor:
     """The hyperbolic tangent, elementwise."""
-    return _unary(Tanh, x)
+    return _unary_to_float(Tanh, x)
 
 
 def sigmoid(x: Any) -> Tensor:
     """The logistic function 1 / (1 + exp(-x)), elementwise."""
-    return _unary(Sigmoid, x)
+    return _unary_to_float(Sigmoid, x)
 
 
 def relu(x: Any) -> Tensor:
@@ -339,27 +349,27 @@ def abs(x: Any) -> Tensor:
 
 def log1p(x: Any) -> Tensor:
     """log(1 + x), elementwise; exact where x is tiny, where ``log(1 + x)`` would round to 0."""
-    return _unary(Log1p, x)
+    return _unary_to_float(Log1p, x)
 
 
 def expm1(x: Any) -> Tensor:
     """exp(x) - 1, elementwise; exact where x is tiny, where ``exp(x) - 1`` would lose digits."""
-    return _unary(Expm1, x)
+    return _unary_to_float(Expm1, x)
 
 
 def sin(x: Any) -> Tensor:
     """The sine, elementwise (x in radians)."""
-    return _unary(Sin, x)
+    return _unary_to_float(Sin, x)
 
 
 def cos(x: Any) -> Tensor:
     """The cosine, elementwise (x in radians)."""
-    return _unary(Cos, x)
+    return _unary_to_float(Cos, x)
 
 
 def erf(x: Any) -> Tensor:
     """The error function, elementwise: 2 / sqrt(pi) times the integral of exp(-t**2) from 0 to x."""
-    return _unary(Erf, x)
+    return _unary_to_float(Erf, x)
 
 
 def sign(x: Any) -> Tensor:

@@ -711,7 +711,7 @@ class Erf(Op):
 
     def forward(self, x):
         values = np.fromiter(map(math.erf, x.ravel().tolist()), dtype=np.float64, count=x.size)
-        if x.dtype.kind != "f":  # integers give float64, as numpy's exp does for int64
+        if x.dtype.kind != "f":  # integers (ops.erf converts them first) give float64
             return values.reshape(x.shape)
         return values.reshape(x.shape).astype(x.dtype, copy=False)
 

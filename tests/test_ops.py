@@ -82,10 +82,21 @@ def test_sin_and_cos_gradients_are_cos_and_minus_sin():
     np.testing.assert_allclose(x.grad.data, np.cos(x.data) - 2 * np.sin(x.data), rtol=1e-15)
 
 
-def test_erf_of_integers_is_float64_as_numpys_functions_give():
-    result = mg.erf(mg.tensor([0, 1, -2]))
-    assert result.dtype == np.float64
-    np.testing.assert_array_equal(result.data, [0.0, math.erf(1.0), math.erf(-2.0)])
+@pytest.mark.parametrize(
+    "name", ["exp", "log", "sqrt", "tanh", "sigmoid", "log1p", "expm1", "sin", "cos", "erf"]
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.int64, np.bool_])
+def test_functions_of_integers_are_in_the_default_float_dtype(name, dtype):
+    """As in PyTorch: numpy would give float16 for 8-bit integers and booleans, float64 for int64."""
+    values = np.array([0, 1, 1, 0] if dtype is np.bool_ else [0, 1, 2, 7], dtype=dtype)
+    with np.errstate(divide="ignore"):  # log(0)
+        result = getattr(mg, name)(mg.tensor(values))
+        expected = getattr(mg, name)(mg.tensor(values.astype(np.float32)))
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result.data, expected.data)
+    mg.set_default_dtype(np.float64)  # the autouse fixture puts float32 back
+    with np.errstate(divide="ignore"):
+        assert getattr(mg, name)(mg.tensor(values)).dtype == np.float64
 
 
 def test_sign_is_pytorchs_and_never_recorded():
