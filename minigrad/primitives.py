@@ -747,7 +747,10 @@ class Unfold(Op):
         # A view of shape (N, C, out_h, out_w, kh, kw): nothing is copied until the reshape.
         windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
         n, channels, out_h, out_w = windows.shape[:4]
-        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, channels * kh * kw, out_h * out_w)
+        columns = windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, channels * kh * kw, out_h * out_w)
+        # The reshape copies, except where the windows are x itself (a 1x1 kernel): then
+        # it is a read-only view of x, and the result must be an array of its own.
+        return columns if columns.flags.writeable else columns.copy()
 
     def backward(self, grad, out, x):
         return (_apply(Fold, grad, output_size=self.input_size, **_window_params(self.windows)),)
@@ -777,8 +780,8 @@ class Fold(Op):
         )
         out_h = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
         out_w = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-        n = columns.shape[0]
-        blocks = columns.reshape(n, -1, kh, kw, out_h, out_w)
+        n, channels = columns.shape[0], columns.shape[1] // (kh * kw)
+        blocks = columns.reshape(n, channels, kh, kw, out_h, out_w)  # no -1: n may be 0
         padded = np.zeros((n, blocks.shape[1], height + 2 * ph, width + 2 * pw), columns.dtype)
         # One strided add per kernel tap: tap (i, j) of every window at once.
         for i in range(kh):

@@ -480,3 +480,100 @@ def test_other_bad_arguments_are_errors():
         F.fold(np.zeros((1, 8, 8)), 4, 2)
     with pytest.raises(ValueError, match=r"fold: axis 1 .* multiple of the kernel's 4 taps"):
         F.fold(np.zeros((1, 6, 9)), 4, 2)
+
+
+# ---- what the audits found ----------------------------------------------------------------
+
+
+def reference_max_indices(x, kernel, stride, padding, dilation, ceil_mode):
+    """For each window, ``row * W + column`` of its first largest value, scanning row by row."""
+    n, channels, height, width = x.shape
+    rows = window_starts(height, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    cols = window_starts(width, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    indices = np.zeros((n, channels, len(rows), len(cols)), np.int64)
+    for b, c, i, j in np.ndindex(*indices.shape):
+        best = None
+        for r in range(rows[i], rows[i] + dilation[0] * (kernel[0] - 1) + 1, dilation[0]):
+            for q in range(cols[j], cols[j] + dilation[1] * (kernel[1] - 1) + 1, dilation[1]):
+                if (
+                    0 <= r < height
+                    and 0 <= q < width
+                    and (best is None or x[b, c, r, q] > x[b, c, best[0], best[1]])
+                ):
+                    best = (r, q)
+        indices[b, c, i, j] = best[0] * width + best[1]
+    return indices
+
+
+@fast
+@given(pool_setups(), st.booleans(), st.booleans())
+def test_max_pool2d_return_indices_gives_the_first_largest(setup, ceil_mode, ties):
+    x_shape, kernel, stride, padding, dilation = setup
+    x = random_array(*x_shape)
+    if ties:
+        x = np.round(x)  # integer values: many windows hold their largest value twice
+    values, indices = F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=True)
+    pairs = [(k, k) if isinstance(k, int) else k for k in (kernel, stride, padding, dilation)]
+    expected = reference_max_indices(x, *pairs, ceil_mode)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(indices.data, expected)
+    picked = np.take_along_axis(x.reshape(*x.shape[:2], -1), expected.reshape(*x.shape[:2], -1), axis=2)
+    np.testing.assert_array_equal(values.data, picked.reshape(values.shape))
+
+
+def test_max_pool2d_module_takes_return_indices_fifth_as_pytorch():
+    values, indices = nn.MaxPool2d(2, 2, 0, 1, True)(mg.tensor(np.arange(25.0).reshape(1, 1, 5, 5)))
+    np.testing.assert_array_equal(indices.data, [[[[6, 8], [16, 18]]]])
+    assert values.shape == (1, 1, 2, 2)
+
+
+def test_max_pool2d_of_integers_pads_with_their_smallest_value():
+    x = np.array([[[[16777217, 3], [5, 7]]]], np.int64)  # not exact in float32
+    y = F.max_pool2d(mg.tensor(x), 2, 1, 1)
+    assert y.dtype == np.int64
+    np.testing.assert_array_equal(y.data, [[[[16777217, 16777217, 3], [16777217, 16777217, 7], [5, 7, 7]]]])
+
+
+def test_an_empty_batch_goes_through_forward_and_backward():
+    x = mg.zeros(0, 3, 5, 5, requires_grad=True)
+    weight = mg.randn(4, 3, 3, 3, requires_grad=True)
+    outputs = [
+        F.conv2d(x, weight, padding=1),
+        F.max_pool2d(x, 2),
+        F.avg_pool2d(x, 2),
+        F.unfold(x, 2),
+        F.fold(F.unfold(x, 2), (5, 5), 2),
+    ]
+    assert [y.shape for y in outputs] == [(0, 4, 5, 5), (0, 3, 2, 2), (0, 3, 2, 2), (0, 12, 16), (0, 3, 5, 5)]
+    sum(y.sum() for y in outputs).backward()
+    assert x.grad.shape == (0, 3, 5, 5)
+    np.testing.assert_array_equal(weight.grad.data, 0)
+
+
+@pytest.mark.parametrize("kernel", [1, (5, 4)], ids=["1x1", "the whole image"])
+def test_unfold_gives_an_array_of_its_own_even_where_the_windows_are_the_input(kernel):
+    x = mg.tensor(np.ones((1, 2, 5, 4), np.float32))
+    columns = F.unfold(x, kernel)
+    columns.data *= 2  # writable
+    np.testing.assert_array_equal(x.data, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda x: F.max_pool2d(x, 2, ceil_mode="yes"),
+            "max_pool2d: ceil_mode must be True or False, got 'yes'",
+        ),
+        (lambda x: F.avg_pool2d(x, 2, ceil_mode=1), "avg_pool2d: ceil_mode must be True or False, got 1"),
+        (lambda x: F.max_pool2d(x, 2, return_indices=1), "max_pool2d: return_indices must be True or False"),
+    ],
+)
+def test_pooling_flags_must_be_bools(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(mg.zeros(1, 1, 4, 4))
+
+
+def test_divisor_override_must_not_be_a_bool():
+    with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a nonzero int, got True"):
+        F.avg_pool2d(mg.zeros(1, 1, 4, 4), 2, divisor_override=True)

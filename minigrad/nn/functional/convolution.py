@@ -278,15 +278,18 @@ def _pool_windows(
     padding: IntPair,
     dilation: IntPair,
     ceil_mode: bool,
-) -> tuple[Tensor, np.ndarray, np.ndarray, tuple[int, ...]]:
-    """The pooling windows, and which of their taps are on the input and on the padded input.
+) -> tuple[Tensor, np.ndarray, tuple[int, ...]]:
+    """The pooling windows, where each of their taps falls, and the result's shape.
 
-    Returns the windows as (N, C, kh * kw, L), padding as zeros; two boolean arrays of
-    shape (kh * kw, L), true where a tap is on the input and where it is on the padded
-    input; and the result's shape. ``stride=None`` means ``kernel_size``, as in PyTorch.
-    With ``ceil_mode`` a last window may hang past the padded input's end, if it starts
-    inside the input or its left padding; its taps out there are on neither.
+    Returns the windows as (N, C, kh * kw, L), padding as zeros; an int array of shape
+    (kh * kw, L) giving, for each tap, its position in the input (``row * W + column``),
+    or -1 on the padding, or -2 past the padded input; and the result's shape.
+    ``stride=None`` means ``kernel_size``, as in PyTorch. With ``ceil_mode`` a last
+    window may hang past the padded input's end, if it starts inside the input or its
+    left padding; its taps out there are -2.
     """
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"{function}: ceil_mode must be True or False, got {ceil_mode!r}")
     x = ops._tensor(input)
     batch, _ = _as_batch(x, function)  # the result's shape comes from x's
     kernel_size = _pair(kernel_size, "kernel_size", function, 1)
@@ -306,15 +309,17 @@ def _pool_windows(
     windows = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
     columns = Unfold.apply(_pad_end(batch, *extra), **windows)
     n, channels = batch.shape[:2]
-    columns = columns.reshape(n, channels, kernel_size[0] * kernel_size[1], -1)
-    # Where each tap falls: 2 on the input, 1 on the padding, 0 past the padded input.
+    columns = columns.reshape(n, channels, kernel_size[0] * kernel_size[1], out_size[0] * out_size[1])
+    # Where each tap falls: the input's positions, -1 on the padding, -2 past the padded input.
     height, width = batch.shape[2:]
-    frame = np.zeros((1, 1, height + 2 * padding[0] + extra[0], width + 2 * padding[1] + extra[1]), np.int8)
-    frame[:, :, : height + 2 * padding[0], : width + 2 * padding[1]] = 1
-    frame[:, :, padding[0] : padding[0] + height, padding[1] : padding[1] + width] = 2
+    frame = np.full((1, 1, height + 2 * padding[0] + extra[0], width + 2 * padding[1] + extra[1]), -2)
+    frame[:, :, : height + 2 * padding[0], : width + 2 * padding[1]] = -1
+    frame[:, :, padding[0] : padding[0] + height, padding[1] : padding[1] + width] = np.arange(
+        height * width
+    ).reshape(height, width)
     taps = Unfold().forward(frame, **{**windows, "padding": (0, 0)})[0]
     shape = (*x.shape[:-2], *out_size)
-    return columns, taps == 2, taps >= 1, shape
+    return columns, taps, shape
 
 
 @composite
@@ -325,20 +330,35 @@ def max_pool2d(
     padding: IntPair = 0,
     dilation: IntPair = 1,
     ceil_mode: bool = False,
-) -> Tensor:
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """The largest value in each window: (N, C, H, W) -> (N, C, H', W').
 
-    ``stride`` defaults to ``kernel_size``; ``padding`` pads with -inf, so it never wins.
-    The gradient goes to the largest value of each window; where a window holds its
-    largest value more than once, the copies share it equally (PyTorch gives it all to
-    one of them).
+    ``stride`` defaults to ``kernel_size``; ``padding`` pads with -inf (the smallest
+    integer for integers), so it never wins. The gradient goes to the largest value
+    of each window; where a window holds its largest value more than once, the copies
+    share it equally (PyTorch gives it all to one of them).
+
+    With ``return_indices=True`` the result is ``(values, indices)``, as in PyTorch:
+    ``indices`` (int64, no gradient) holds where in its channel's H x W input each
+    largest value is, as ``row * W + column``, the first one where there are several.
     """
-    columns, on_input, _, shape = _pool_windows(
+    if not isinstance(return_indices, (bool, np.bool_)):
+        raise TypeError(f"max_pool2d: return_indices must be True or False, got {return_indices!r}")
+    columns, taps, shape = _pool_windows(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
     )
+    on_input = taps >= 0
     if not on_input.all():
-        columns = ops.where(on_input, columns, -np.inf)
-    return columns.max(axis=2).reshape(shape)
+        kind = columns.dtype.kind
+        lowest = -np.inf if kind == "f" else False if kind == "b" else np.iinfo(columns.dtype).min
+        columns = ops.where(on_input, columns, Tensor._wrap(np.array(lowest, columns.dtype)))
+    values = columns.max(axis=2).reshape(shape)
+    if not return_indices:
+        return values
+    largest_tap = columns.data.argmax(axis=2)  # (N, C, L): the first largest, nan counting as largest
+    indices = np.take_along_axis(taps[np.newaxis, np.newaxis], largest_tap[:, :, np.newaxis], axis=2)
+    return values, Tensor._wrap(indices.reshape(shape).astype(np.int64))
 
 
 @composite
@@ -357,11 +377,14 @@ def avg_pool2d(
     sum is divided by its number of taps on the padded input (``count_include_pad=True``)
     or on the input alone (False), or by ``divisor_override`` if given, as in PyTorch.
     """
-    columns, on_input, on_padded, shape = _pool_windows(
-        "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode
-    )
+    columns, taps, shape = _pool_windows("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    on_input, on_padded = taps >= 0, taps >= -1
     if divisor_override is not None:
-        if not isinstance(divisor_override, numbers.Integral) or divisor_override == 0:
+        if (
+            not isinstance(divisor_override, numbers.Integral)
+            or isinstance(divisor_override, bool)
+            or divisor_override == 0
+        ):
             raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int, got {divisor_override!r}")
         divisor = divisor_override
     else:
