@@ -586,6 +586,9 @@ def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
     matrix ``transpose(x, 0, 1)`` leaves it as it is.)
     """
     x = _tensor(x)
+    for axis in (axis0, axis1):
+        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+            raise TypeError(f"swapaxes: axes must be ints, got {axis!r}")
     first, second = (normalize_axes(axis, x.ndim, "swapaxes")[0] for axis in (axis0, axis1))
     axes = list(range(x.ndim))
     axes[first], axes[second] = second, first

@@ -252,6 +252,12 @@ def test_transpose_with_axes_that_are_not_a_permutation(axes):
     assert_names_all(error_info, "transpose", "(2, 3)")
 
 
+@pytest.mark.parametrize("axes", [(0, 1.0), (True, 0)], ids=str)
+def test_swapaxes_axes_must_be_ints(axes):
+    with pytest.raises(TypeError, match="swapaxes: axes must be ints"):
+        leaf(2, 3).swapaxes(*axes)
+
+
 @pytest.mark.parametrize("axes", [(0, 2), (-3, 1)], ids=str)
 def test_swapaxes_with_an_axis_out_of_range(axes):
     with pytest.raises(ValueError) as error_info:

@@ -827,7 +827,7 @@ def test_new_schedules_resume_with_last_epoch(make_scheduler):
     assert rates == uninterrupted[3:]
 
 
-@pytest.mark.parametrize("last_epoch", [-2, 1.5, "3", None])
+@pytest.mark.parametrize("last_epoch", [-2, 1.5, -1.0, "3", None])
 def test_last_epoch_must_be_minus_one_or_an_epoch_index(last_epoch):
     opt = make_optimizer(0.1)
     with pytest.raises(
@@ -835,3 +835,19 @@ def test_last_epoch_must_be_minus_one_or_an_epoch_index(last_epoch):
     ):
         lr_scheduler.StepLR(opt, step_size=2, last_epoch=last_epoch)
     assert "initial_lr" not in opt.param_groups[0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda opt: lr_scheduler.CyclicLR(opt, 0.01, 0.1, last_epoch=-1.0),
+        lambda opt: lr_scheduler.OneCycleLR(opt, 1.0, total_steps=10, last_epoch=-1.0),
+    ],
+    ids=["CyclicLR", "OneCycleLR"],
+)
+def test_schedulers_that_write_rates_first_check_last_epoch_first(make):
+    opt = optim.SGD([mg.zeros(1, requires_grad=True)], lr=0.5, momentum=0.7)
+    before = [dict(group) for group in opt.param_groups]
+    with pytest.raises(ValueError, match="last_epoch must be -1"):
+        make(opt)
+    assert opt.param_groups == before

@@ -37,11 +37,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         _check_optimizer(optimizer, name)
-        if not _is_number(last_epoch, Integral) or last_epoch < -1:
-            raise ValueError(
-                f"{name}: last_epoch must be -1 (a new schedule) or the int index of the last epoch "
-                f"done (to resume), got {last_epoch!r}"
-            )
+        _check_last_epoch(last_epoch, name)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -123,6 +119,15 @@ class LRScheduler:
 def _is_number(value: Any, kind: type = Real) -> bool:
     """Whether ``value`` is a number of ``kind`` (Real, Integral), a bool not counting as one."""
     return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _check_last_epoch(last_epoch: Any, name: str) -> None:
+    """-1 for a new schedule, or the int index of the last epoch done, to resume."""
+    if not _is_number(last_epoch, Integral) or last_epoch < -1:
+        raise ValueError(
+            f"{name}: last_epoch must be -1 (a new schedule) or the int index of the last epoch "
+            f"done (to resume), got {last_epoch!r}"
+        )
 
 
 def _check_momentum_can_cycle(optimizer: Optimizer, name: str) -> None:

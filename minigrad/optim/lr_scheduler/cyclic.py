@@ -8,6 +8,7 @@ from typing import Any
 
 from minigrad.optim.lr_scheduler.base import (
     LRScheduler,
+    _check_last_epoch,
     _check_momentum_can_cycle,
     _check_optimizer,
     _is_number,
@@ -121,6 +122,7 @@ class CyclicLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         _check_optimizer(optimizer, "CyclicLR")
+        _check_last_epoch(last_epoch, "CyclicLR")  # before a new schedule's rates are written
         # Every argument is checked before anything changes: an error leaves the optimizer as it was.
         lows = _numbers(_one_per_group(base_lr, "base_lrs", optimizer, "CyclicLR"), "base_lr")
         highs = _numbers(_one_per_group(max_lr, "max_lrs", optimizer, "CyclicLR"), "max_lr")

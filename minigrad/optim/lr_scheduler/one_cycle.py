@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from minigrad.optim.lr_scheduler.base import (
     LRScheduler,
+    _check_last_epoch,
     _check_momentum_can_cycle,
     _check_optimizer,
     _one_per_group,
@@ -125,6 +126,7 @@ class OneCycleLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         _check_optimizer(optimizer, "OneCycleLR")
+        _check_last_epoch(last_epoch, "OneCycleLR")  # before a new schedule's rates are written
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError(
