@@ -501,7 +501,7 @@ def reference_max_indices(x, kernel, stride, padding, dilation, ceil_mode):
                     and (best is None or x[b, c, r, q] > x[b, c, best[0], best[1]])
                 ):
                     best = (r, q)
-        indices[b, c, i, j] = best[0] * width + best[1]
+        indices[b, c, i, j] = -1 if best is None else best[0] * width + best[1]  # -1: only padding
     return indices
 
 
@@ -517,7 +517,8 @@ def test_max_pool2d_return_indices_gives_the_first_largest(setup, ceil_mode, tie
     expected = reference_max_indices(x, *pairs, ceil_mode)
     assert indices.dtype == np.int64 and not indices.requires_grad
     np.testing.assert_array_equal(indices.data, expected)
-    picked = np.take_along_axis(x.reshape(*x.shape[:2], -1), expected.reshape(*x.shape[:2], -1), axis=2)
+    flat = np.concatenate([x.reshape(*x.shape[:2], -1), np.full((*x.shape[:2], 1), -np.inf)], axis=2)
+    picked = np.take_along_axis(flat, expected.reshape(*x.shape[:2], -1), axis=2)  # index -1: the -inf
     np.testing.assert_array_equal(values.data, picked.reshape(values.shape))
 
 
@@ -577,3 +578,10 @@ def test_pooling_flags_must_be_bools(call, message):
 def test_divisor_override_must_not_be_a_bool():
     with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a nonzero int, got True"):
         F.avg_pool2d(mg.zeros(1, 1, 4, 4), 2, divisor_override=True)
+
+
+def test_max_pool2d_index_of_a_window_on_padding_alone_is_minus_one():
+    x = mg.tensor(np.ones((1, 1, 1, 1)))
+    values, indices = F.max_pool2d(x, (1, 2), stride=1, padding=(0, 1), dilation=(1, 2), return_indices=True)
+    np.testing.assert_array_equal(values.data, [[[[-np.inf]]]])  # the window's two taps are both padding
+    np.testing.assert_array_equal(indices.data, [[[[-1]]]])

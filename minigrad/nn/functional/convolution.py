@@ -341,7 +341,8 @@ def max_pool2d(
 
     With ``return_indices=True`` the result is ``(values, indices)``, as in PyTorch:
     ``indices`` (int64, no gradient) holds where in its channel's H x W input each
-    largest value is, as ``row * W + column``, the first one where there are several.
+    largest value is, as ``row * W + column``, the first one where there are several,
+    and -1 for a window that covers only padding (its value is -inf).
     """
     if not isinstance(return_indices, (bool, np.bool_)):
         raise TypeError(f"max_pool2d: return_indices must be True or False, got {return_indices!r}")
