@@ -809,6 +809,21 @@ def test_sequential_lr_state_dict_holds_its_schedulers_states():
         )
 
 
+def test_sequential_lr_loads_all_or_nothing():
+    """The second schedule's state is another kind's: nothing is loaded, not even the first's."""
+    opt = make_optimizer(0.1)
+    saved = warm_up_then_cosine(opt)
+    for _ in range(6):
+        saved.step()
+    state = saved.state_dict()
+    state["_schedulers"][1] = lr_scheduler.StepLR(make_optimizer(0.1), step_size=2).state_dict()
+    fresh = warm_up_then_cosine(make_optimizer(0.1))
+    before = fresh.state_dict()
+    with pytest.raises(ValueError, match="CosineAnnealingLR.load_state_dict: expected the keys"):
+        fresh.load_state_dict(state)
+    assert fresh.state_dict() == before
+
+
 @pytest.mark.parametrize(
     "make_scheduler",
     [

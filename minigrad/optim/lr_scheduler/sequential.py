@@ -135,6 +135,15 @@ class SequentialLR(LRScheduler):
                 f"SequentialLR.load_state_dict: the state dict holds {len(saved)} schedulers' states, "
                 f"this SequentialLR runs {len(self._schedulers)}"
             )
-        super().load_state_dict(state_dict)
-        for scheduler, scheduler_state in zip(self._schedulers, saved):
-            scheduler.load_state_dict(scheduler_state)
+        # All or nothing: if one schedule's state does not fit it, every schedule (this
+        # one too) gets back the state it had, as a module's load_state_dict does.
+        schedules = [self, *self._schedulers]
+        before = [schedule.state_dict() for schedule in schedules]
+        try:
+            super().load_state_dict(state_dict)
+            for scheduler, scheduler_state in zip(self._schedulers, saved):
+                scheduler.load_state_dict(scheduler_state)
+        except Exception:
+            for schedule, state in zip(schedules, before):
+                schedule.load_state_dict(state)
+            raise
