@@ -326,7 +326,9 @@ class Relu(Op):
         return np.maximum(x, zeros, out=zeros)
 
     def backward(self, grad, out, x):
-        return (grad * (_array(out) > 0),)  # relu(x) > 0 exactly where x > 0
+        # relu(x) > 0 exactly where x > 0; "not <= 0" also lets the gradient through
+        # where x is nan (relu(nan) is nan), as PyTorch does.
+        return (grad * ~(_array(out) <= 0),)
 
 
 class Abs(Op):

@@ -124,6 +124,16 @@ def test_relu_and_abs_gradients_at_zero_are_zero():
     np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 1.0])
 
 
+def test_relu_passes_the_gradient_on_at_nan_as_pytorch_does():
+    x = mg.tensor(np.array([np.nan, -1.0, 1.0, -0.0]), requires_grad=True)
+    y = x.relu()
+    (y * mg.tensor([2.0, 3.0, 4.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(y.data, [np.nan, 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 0.0, 4.0, 0.0])
+    (second,) = mg.grad(x.relu().sum(), x, create_graph=True)  # the rule on tensors gives the same
+    np.testing.assert_array_equal(second.data, [1.0, 0.0, 1.0, 0.0])
+
+
 # ---- elementwise arithmetic with broadcasting ------------------------------------------
 
 BINARY = {
