@@ -124,6 +124,14 @@ def test_relu_and_abs_gradients_at_zero_are_zero():
     np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 1.0])
 
 
+def test_elu_passes_the_gradient_on_at_nan_as_pytorch_does():
+    x = mg.tensor(np.array([np.nan, 1.0, -1.0]), requires_grad=True)
+    y = mg.nn.functional.elu(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data[:2], [np.nan, 1.0])
+    np.testing.assert_allclose(x.grad.data, [1.0, 1.0, np.exp(-1.0)], rtol=1e-15)
+
+
 def test_relu_passes_the_gradient_on_at_nan_as_pytorch_does():
     x = mg.tensor(np.array([np.nan, -1.0, 1.0, -0.0]), requires_grad=True)
     y = x.relu()

@@ -74,7 +74,7 @@ def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     _check_inplace(inplace, "elu")
     x = ops._tensor(x)
-    positive = x.data > 0
+    positive = ~(x.data <= 0)  # nan counts here too, so its gradient passes on, as in PyTorch
     not_positive = where(positive, 0.0, x)
     return where(positive, x, not_positive.expm1() * alpha)
 
