@@ -17,7 +17,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.engine import composite
-from minigrad.tensor import Tensor, get_default_dtype
+from minigrad.tensor import Tensor
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
@@ -286,18 +286,6 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
-def _floats(x: Any) -> Tensor:
-    """x as a tensor of floats: integers and booleans in the default float dtype.
-
-    exp of the integers would otherwise be computed after subtracting in the integer
-    dtype, which wraps around for unsigned ones, and numpy gives float16 for 8-bit ones.
-    (PyTorch refuses integer input to these; minigrad's division of integers gives the
-    default float dtype too.)
-    """
-    x = ops._tensor(x)
-    return x if x.dtype.kind == "f" else ops.astype(x, get_default_dtype())
-
-
 def _largest(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     """The maximum of x over ``axes`` (kept as axes of length 1), as a constant.
 
@@ -316,7 +304,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     change when a constant is subtracted, so that maximum is held constant. Integers
     are computed in the default float dtype.
     """
-    x = _floats(x)
+    x = ops._floats(x)  # in floats before the maximum is subtracted: uint8 would wrap around
     axes = ops.normalize_axes(axis, x.ndim, "softmax")  # so that a bad axis is an error naming softmax
     if x.size == 0 and any(x.shape[position] == 0 for position in axes):
         return ops.clone(x)  # nothing to normalize, and no maximum to subtract
@@ -331,7 +319,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
     Integers are computed in the default float dtype.
     """
-    x = _floats(x)
+    x = ops._floats(x)
     axes = ops.normalize_axes(
         axis, x.ndim, "log_softmax"
     )  # so that a bad axis is an error naming log_softmax
@@ -350,7 +338,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     is infinite (a slice of all -inf, or an inf) 0 is subtracted instead, which gives
     -inf or inf, as in PyTorch. Integers are computed in the default float dtype.
     """
-    x = _floats(x)
+    x = ops._floats(x)
     axes = ops.normalize_axes(axis, x.ndim, "logsumexp")
     if x.size == 0:  # no largest value; the sum of no exponentials is 0, its log -inf
         return x.exp().sum(axes, keepdims).log()

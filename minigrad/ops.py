@@ -234,14 +234,21 @@ def _unary(op: type[Op], x: Any) -> Tensor:
     return op.apply(_tensor(x))
 
 
-def _unary_to_float(op: type[Op], x: Any) -> Tensor:
-    """An op whose values are not integers (exp, sqrt, ...): integers and booleans go in as
-    the default float dtype, as in PyTorch. numpy would give float16 for 8-bit integers
-    and booleans, and float64 for 32- and 64-bit ones."""
+def _floats(x: Any) -> Tensor:
+    """x as a tensor of floats: integers and booleans in the default float dtype, as in PyTorch.
+
+    For the functions whose values are not integers (exp, sqrt, softmax, ...): numpy
+    would give float16 for 8-bit integers and booleans, and float64 for the others.
+    """
     x = _tensor(x)
-    if x.data.dtype.kind != "f":  # never requires grad: only float tensors can
-        x = Tensor._wrap(x.data.astype(get_default_dtype()))
-    return op.apply(x)
+    if x.data.dtype.kind == "f":
+        return x
+    return Tensor._wrap(x.data.astype(get_default_dtype()))  # never requires grad: only floats can
+
+
+def _unary_to_float(op: type[Op], x: Any) -> Tensor:
+    """An op whose values are not integers (exp, sqrt, ...), on :func:`_floats` of x."""
+    return op.apply(_floats(x))
 
 
 # ---- the public functions --------------------------------------------------------------
@@ -266,7 +273,7 @@ def div(a: Any, b: Any) -> Tensor:
     """a / b, elementwise, broadcasting; integers divide to the default float dtype."""
     a, b = as_tensors((a, b))
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a, b = (Tensor._wrap(t.data.astype(get_default_dtype())) for t in (a, b))
+        a, b = _floats(a), _floats(b)
     return _elementwise(Div, (a, b))
 
 

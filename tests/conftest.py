@@ -136,3 +136,59 @@ class PlainGradientDescent(optim.Optimizer):
 
     def _update(self, param: Any, group: dict[str, Any]) -> None:
         param.data -= group["lr"] * param.grad.data
+
+
+# ---- schedulers -------------------------------------------------------------------------
+
+
+def hyperparameters(opt: optim.Optimizer) -> list[tuple[Any, Any, Any]]:
+    """What schedulers move, group by group: the rate, SGD's momentum, Adam's betas."""
+    return [(group["lr"], group.get("momentum"), group.get("betas")) for group in opt.param_groups]
+
+
+def run_then_copy_optimizer(
+    make_opt: Callable[[], optim.Optimizer], make_scheduler: Callable[..., Any], epochs: int
+) -> tuple[Any, optim.Optimizer]:
+    """A schedule run for ``epochs`` epochs (made with ``last_epoch=-1``), and a new
+    optimizer holding its optimizer's state, ready for a schedule resumed with last_epoch."""
+    opt = make_opt()
+    scheduler = make_scheduler(opt, -1)
+    for _ in range(epochs):
+        opt.step()
+        scheduler.step()
+    resumed_opt = make_opt()
+    resumed_opt.load_state_dict(opt.state_dict())
+    return scheduler, resumed_opt
+
+
+def assert_resumes_from_a_file_exactly(
+    tmp_path: Any,
+    make_opt: Callable[[], optim.Optimizer],
+    make_scheduler: Callable[[optim.Optimizer], Any],
+    saved_after: int,
+    steps_after: int,
+) -> None:
+    """Run ``saved_after`` steps, save optimizer and schedule to a file, load both into new
+    ones, and check that the two then step exactly alike for ``steps_after`` steps."""
+    opt = make_opt()
+    scheduler = make_scheduler(opt)
+    for _ in range(saved_after):
+        opt.step()
+        scheduler.step()
+    saved = scheduler.state_dict()
+    assert "optimizer" not in saved
+    mg.save({"optimizer": opt.state_dict(), "scheduler": saved}, tmp_path / "run.npz")
+    checkpoint = mg.load(tmp_path / "run.npz")
+    resumed_opt = make_opt()
+    resumed = make_scheduler(resumed_opt)
+    resumed_opt.load_state_dict(checkpoint["optimizer"])
+    resumed.load_state_dict(checkpoint["scheduler"])
+    assert resumed.last_epoch == saved_after
+    assert resumed.state_dict() == scheduler.state_dict()
+    for _ in range(steps_after):
+        opt.step()
+        scheduler.step()
+        resumed_opt.step()
+        resumed.step()
+        assert hyperparameters(resumed_opt) == hyperparameters(opt)
+        assert resumed.get_last_lr() == scheduler.get_last_lr()

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import PlainGradientDescent
+from conftest import PlainGradientDescent, assert_resumes_from_a_file_exactly, run_then_copy_optimizer
 
 import minigrad as mg
 from minigrad import optim
@@ -203,14 +203,7 @@ def test_load_state_dict_of_another_kind_of_scheduler_is_an_error():
 
 def resumed_optimizer(make_scheduler, epochs):
     """A new optimizer holding the state of one whose schedule ran ``epochs`` epochs."""
-    opt = make_optimizer(0.1)
-    scheduler = make_scheduler(opt, -1)
-    for _ in range(epochs):
-        opt.step()
-        scheduler.step()
-    resumed_opt = make_optimizer(0.1)
-    resumed_opt.load_state_dict(opt.state_dict())
-    return resumed_opt
+    return run_then_copy_optimizer(lambda: make_optimizer(0.1), make_scheduler, epochs)[1]
 
 
 def rates_after_resuming(make_scheduler):
@@ -743,10 +736,6 @@ def adam_of_two_groups():
     return optim.Adam([{"params": [mg.zeros(1, requires_grad=True)], "lr": lr} for lr in (0.1, 0.3)])
 
 
-def hyperparameters(opt):
-    return [(group["lr"], group.get("momentum"), group.get("betas")) for group in opt.param_groups]
-
-
 @pytest.mark.parametrize(
     ("make_opt", "make_scheduler", "saved_after"),
     [
@@ -771,26 +760,7 @@ def hyperparameters(opt):
     ],
 )
 def test_resuming_from_a_saved_file_continues_exactly(tmp_path, make_opt, make_scheduler, saved_after):
-    opt = make_opt()
-    scheduler = make_scheduler(opt)
-    for _ in range(saved_after):
-        opt.step()
-        scheduler.step()
-    mg.save({"optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}, tmp_path / "run.npz")
-    checkpoint = mg.load(tmp_path / "run.npz")
-    resumed_opt = make_opt()
-    resumed = make_scheduler(resumed_opt)
-    resumed_opt.load_state_dict(checkpoint["optimizer"])
-    resumed.load_state_dict(checkpoint["scheduler"])
-    assert resumed.last_epoch == saved_after
-    assert resumed.state_dict() == scheduler.state_dict()
-    for _ in range(7):
-        opt.step()
-        scheduler.step()
-        resumed_opt.step()
-        resumed.step()
-        assert hyperparameters(resumed_opt) == hyperparameters(opt)
-        assert resumed.get_last_lr() == scheduler.get_last_lr()
+    assert_resumes_from_a_file_exactly(tmp_path, make_opt, make_scheduler, saved_after, steps_after=7)
 
 
 def test_sequential_lr_state_dict_holds_its_schedulers_states():

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import PlainGradientDescent
+from conftest import (
+    PlainGradientDescent,
+    assert_resumes_from_a_file_exactly,
+    hyperparameters,
+    run_then_copy_optimizer,
+)
 
 import minigrad as mg
 from minigrad import optim
@@ -428,10 +433,6 @@ def adam_of_two_groups():
     return adam(0.1, 0.3)
 
 
-def hyperparameters(opt):
-    return [(group["lr"], group.get("momentum"), group.get("betas")) for group in opt.param_groups]
-
-
 @pytest.mark.parametrize(
     ("make_opt", "make_scheduler"),
     [
@@ -451,28 +452,7 @@ def hyperparameters(opt):
     ids=["warm-restarts", "cyclic-sgd", "cyclic-adam", "cyclic-no-momentum"],
 )
 def test_resuming_from_a_saved_file_continues_exactly(tmp_path, make_opt, make_scheduler):
-    opt = make_opt()
-    scheduler = make_scheduler(opt)
-    for _ in range(5):
-        opt.step()
-        scheduler.step()
-    saved = scheduler.state_dict()
-    assert "optimizer" not in saved
-    mg.save({"optimizer": opt.state_dict(), "scheduler": saved}, tmp_path / "run.npz")
-    checkpoint = mg.load(tmp_path / "run.npz")
-    resumed_opt = make_opt()
-    resumed = make_scheduler(resumed_opt)
-    resumed_opt.load_state_dict(checkpoint["optimizer"])
-    resumed.load_state_dict(checkpoint["scheduler"])
-    assert resumed.last_epoch == 5
-    assert resumed.state_dict() == scheduler.state_dict()
-    for _ in range(12):
-        opt.step()
-        scheduler.step()
-        resumed_opt.step()
-        resumed.step()
-        assert hyperparameters(resumed_opt) == hyperparameters(opt)
-        assert resumed.get_last_lr() == scheduler.get_last_lr()
+    assert_resumes_from_a_file_exactly(tmp_path, make_opt, make_scheduler, saved_after=5, steps_after=12)
 
 
 def test_warm_restarts_resume_mid_epoch_from_a_saved_file(tmp_path):
@@ -504,13 +484,7 @@ def test_cyclic_lr_state_dict_leaves_the_scale_fn_out():
 
 def resumed_with_last_epoch(make_scheduler, steps):
     """A scheduler that ran ``steps`` steps, and one resumed from it with ``last_epoch=steps - 1``."""
-    opt = sgd(0.1)
-    scheduler = make_scheduler(opt, -1)
-    for _ in range(steps):
-        opt.step()
-        scheduler.step()
-    resumed_opt = sgd(0.1)
-    resumed_opt.load_state_dict(opt.state_dict())
+    scheduler, resumed_opt = run_then_copy_optimizer(lambda: sgd(0.1), make_scheduler, steps)
     return scheduler, make_scheduler(resumed_opt, steps - 1)
 
 

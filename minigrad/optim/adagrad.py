@@ -99,8 +99,7 @@ class Adagrad(Optimizer):
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
-        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            self._require(group[key] >= 0, f"invalid {key}={group[key]}; it must be >= 0")
+        self._require_not_negative(group, "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
         lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]

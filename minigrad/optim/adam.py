@@ -106,10 +106,7 @@ class Adam(Optimizer):
             len(betas) == 2 and all(0 <= beta < 1 for beta in betas),
             f"invalid betas={betas}; they must be two numbers in [0, 1)",
         )
-        self._require(group["eps"] >= 0, f"invalid eps={group['eps']}; it must be >= 0")
-        self._require(
-            group["weight_decay"] >= 0, f"invalid weight_decay={group['weight_decay']}; it must be >= 0"
-        )
+        self._require_not_negative(group, "eps", "weight_decay")
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]

@@ -153,6 +153,11 @@ class Optimizer:
         if not condition:
             raise ValueError(f"{type(self).__name__}: {message}")
 
+    def _require_not_negative(self, group: dict[str, Any], *keys: str) -> None:
+        """Raise ValueError naming the first of ``keys`` whose value in ``group`` is below 0."""
+        for key in keys:
+            self._require(group[key] >= 0, f"invalid {key}={group[key]}; it must be >= 0")
+
     # ---- updating ------------------------------------------------------------------
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

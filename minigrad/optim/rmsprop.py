@@ -105,8 +105,7 @@ class RMSprop(Optimizer):
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
-        for key in ("alpha", "eps", "weight_decay", "momentum"):
-            self._require(group[key] >= 0, f"invalid {key}={group[key]}; it must be >= 0")
+        self._require_not_negative(group, "alpha", "eps", "weight_decay", "momentum")
 
     def _update(self, param: Tensor, group: dict[str, Any]) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]

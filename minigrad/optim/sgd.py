@@ -89,10 +89,7 @@ class SGD(Optimizer):
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
         momentum, dampening = group["momentum"], group["dampening"]
-        self._require(momentum >= 0, f"invalid momentum={momentum}; it must be >= 0")
-        self._require(
-            group["weight_decay"] >= 0, f"invalid weight_decay={group['weight_decay']}; it must be >= 0"
-        )
+        self._require_not_negative(group, "momentum", "weight_decay")
         self._require(
             not group["nesterov"] or (momentum > 0 and dampening == 0),
             f"nesterov=True needs momentum > 0 and dampening = 0, "
