@@ -35,6 +35,18 @@ from minigrad.nn.loss import (
 )
 from minigrad.nn.module import IncompatibleKeys, Module
 from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from minigrad.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
@@ -43,6 +55,10 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -69,6 +85,10 @@ __all__ = [
     "ParameterDict",
     "ParameterList",
     "ReLU",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
     "Sequential",
     "SiLU",
     "Sigmoid",
@@ -77,6 +97,8 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unfold",
+    "ZeroPad1d",
+    "ZeroPad2d",
     "functional",
     "init",
     "utils",

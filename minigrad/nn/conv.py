@@ -13,6 +13,9 @@ from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
+# What Conv2d's border holds: zeros, or the image's own values as F.pad's modes copy them.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
 
 class Conv2d(Module):
     """2-D convolution of (N, C, H, W) images by ``out_channels`` filters (see :func:`F.conv2d`).
@@ -20,7 +23,9 @@ class Conv2d(Module):
     ``weight`` has shape (out_channels, in_channels / groups, kh, kw), ``bias``
     (out_channels,). Initialized as in PyTorch: both uniform on [-1/sqrt(fan_in),
     1/sqrt(fan_in)], fan_in = in_channels / groups * kh * kw, the values one output reads.
-    Only ``padding_mode="zeros"`` is supported.
+    ``padding_mode`` is what the border holds: ``"zeros"``, or the image's own values
+    ``"reflect"``-ed, ``"replicate"``-d or wrapped around (``"circular"``), as
+    :func:`F.pad` makes them.
     """
 
     def __init__(
@@ -43,10 +48,10 @@ class Conv2d(Module):
                 f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode != "zeros":
+        if padding_mode not in PADDING_MODES:
             raise ValueError(
-                f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}; "
-                f"pad the input yourself for another mode"
+                f"Conv2d: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                f"got {padding_mode!r}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
@@ -74,7 +79,21 @@ class Conv2d(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.padding_mode == "zeros":
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x = F.pad(x, self._padding_per_side(), mode=self.padding_mode)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _padding_per_side(self) -> tuple[int, int, int, int]:
+        """(left, right, top, bottom), as :func:`F.pad` takes them; for "same", the odd one at the end."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            (kh, kw), (dh, dw) = self.kernel_size, self.dilation
+            rows, columns = dh * (kh - 1), dw * (kw - 1)
+            return (columns // 2, columns - columns // 2, rows // 2, rows - rows // 2)
+        rows, columns = self.padding
+        return (columns, columns, rows, rows)
 
     def extra_repr(self) -> str:
         # PyTorch's repr: the settings that differ from their defaults.
@@ -91,6 +110,8 @@ class Conv2d(Module):
             options.append(f"groups={self.groups}")
         if self.bias is None:
             options.append("bias=False")
+        if self.padding_mode != "zeros":
+            options.append(f"padding_mode={self.padding_mode}")
         return ", ".join(options)
 
 

@@ -7,7 +7,7 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
 By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses``, ``normalization`` (batch_norm, layer_norm) and ``convolution`` (conv2d,
+``losses``, ``normalization`` (batch_norm, layer_norm), ``padding`` (pad) and ``convolution`` (conv2d,
 max_pool2d, avg_pool2d, unfold, fold); softmax, log_softmax,
 sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
@@ -48,6 +48,7 @@ from minigrad.nn.functional.normalization import (
     batch_norm,
     layer_norm,
 )
+from minigrad.nn.functional.padding import pad
 from minigrad.ops import sigmoid, tanh
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "one_hot",
+    "pad",
     "relu",
     "sigmoid",
     "silu",

@@ -22,6 +22,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.engine import composite
+from minigrad.nn.functional.padding import pad
 from minigrad.primitives import Fold, Unfold
 from minigrad.tensor import Tensor
 
@@ -99,18 +100,6 @@ def _windows_per_axis(
             f"use a smaller kernel or dilation, or more padding"
         )
     return counts[0], counts[1]
-
-
-def _pad_end(x: Tensor, rows: int, columns: int) -> Tensor:
-    """``x`` with ``rows`` rows of zeros added below and ``columns`` columns on the right."""
-    n, channels, height, width = x.shape
-    if rows:
-        x = ops.concatenate([x, Tensor._wrap(np.zeros((n, channels, rows, width), x.dtype))], axis=2)
-    if columns:
-        x = ops.concatenate(
-            [x, Tensor._wrap(np.zeros((n, channels, height + rows, columns), x.dtype))], axis=3
-        )
-    return x
 
 
 # ---- unfold and fold ----------------------------------------------------------------------
@@ -264,7 +253,7 @@ def _conv_padding(
             f"conv2d: padding='same' keeps the input's size, which only stride 1 does; got stride {stride}"
         )
     totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
-    return _pad_end(x, totals[0] % 2, totals[1] % 2), (totals[0] // 2, totals[1] // 2)
+    return pad(x, (0, totals[1] % 2, 0, totals[0] % 2)), (totals[0] // 2, totals[1] // 2)
 
 
 # ---- pooling ------------------------------------------------------------------------------
@@ -307,7 +296,7 @@ def _pool_windows(
         for count, size, k, d, p, s in zip(out_size, batch.shape[2:], kernel_size, dilation, padding, stride)
     ]
     windows = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
-    columns = Unfold.apply(_pad_end(batch, *extra), **windows)
+    columns = Unfold.apply(pad(batch, (0, extra[1], 0, extra[0])), **windows)
     n, channels = batch.shape[:2]
     columns = columns.reshape(n, channels, kernel_size[0] * kernel_size[1], out_size[0] * out_size[1])
     # Where each tap falls: the input's positions, -1 on the padding, -2 past the padded input.
