@@ -7,8 +7,8 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
 By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses``, ``normalization`` (batch_norm, layer_norm), ``padding`` (pad) and ``convolution`` (conv2d,
-max_pool2d, avg_pool2d, unfold, fold); softmax, log_softmax,
+``losses``, ``normalization`` (batch_norm, layer_norm), ``padding`` (pad) and
+``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold); softmax, log_softmax,
 sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
