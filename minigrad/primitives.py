@@ -182,9 +182,11 @@ class Neg(Op):
 
 
 class Maximum(Op):
-    """The larger of a and b, elementwise.
+    """The larger of a and b, elementwise; nan counts as larger than any number.
 
     d/da = 1 where a > b, 0 where a < b, and 1/2 at ties (as PyTorch); d/db mirrors it.
+    numpy's maximum gives the nan where one of a and b is nan, so that one gets the
+    gradient (PyTorch gives it to both).
     """
 
     reads = (0, 1)
@@ -194,7 +196,10 @@ class Maximum(Op):
 
     def backward(self, grad, out, a, b):
         a, b = _array(a), _array(b)
-        share_of_a = ((a > b) + (a == b) * 0.5).astype(grad.dtype)
+        a_is_nan, b_is_nan = np.isnan(a), np.isnan(b)
+        a_is_larger = (a > b) | (a_is_nan & ~b_is_nan)
+        tie = (a == b) | (a_is_nan & b_is_nan)
+        share_of_a = (a_is_larger + tie * 0.5).astype(grad.dtype)
         return grad * share_of_a, grad * (1 - share_of_a)
 
 
@@ -395,10 +400,11 @@ class Sum(Op):
 
 
 class Max(Op):
-    """The maximum over ``axes``.
+    """The maximum over ``axes``; nan counts as larger than any number.
 
     d/dx_i max(x) = 1 where x_i is the maximum and 0 elsewhere; ties share the
-    gradient equally (as PyTorch's amax).
+    gradient equally (as PyTorch's amax). numpy's max of values with a nan among them
+    is nan, so the nans get the gradient, as PyTorch's max gives it.
     """
 
     reads = (0, "out")
@@ -408,8 +414,10 @@ class Max(Op):
         return x.max(axis=axes, keepdims=keepdims)
 
     def backward(self, grad, out, x):
-        x = _array(x)
-        is_largest = x == _array(out).reshape(_kept_shape(self.input_shape, self.axes))
+        x, largest = _array(x), _array(out).reshape(_kept_shape(self.input_shape, self.axes))
+        is_largest = x == largest
+        if np.isnan(largest).any():
+            is_largest |= np.isnan(x)
         share = is_largest / is_largest.sum(axis=self.axes, keepdims=True, dtype=x.dtype)
         spread = _unreduce(grad, self.input_shape, self.axes, self.keepdims)
         return (spread * share,)

@@ -186,6 +186,14 @@ def test_max_pool2d_pads_with_minus_infinity():
     np.testing.assert_array_equal(F.max_pool2d(x, 2, stride=1, padding=1).data, np.full((1, 1, 3, 3), -2.0))
 
 
+def test_max_pool2d_sends_the_gradient_to_a_nan_in_its_window():
+    x = mg.tensor(np.array([[[[1.0, np.nan, 2.0, 3.0], [0.0, 1.0, 2.0, 5.0]]]]), requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    y.sum().backward()  # as PyTorch: the window's other values get none
+    np.testing.assert_array_equal(y.data, [[[[np.nan, 5.0]]]])
+    np.testing.assert_array_equal(x.grad.data, [[[[0, 1, 0, 0], [0, 0, 0, 1]]]])
+
+
 def test_unfold_lays_windows_out_channel_then_row_then_column():
     x = np.arange(2 * 3 * 3.0).reshape(1, 2, 3, 3)
     columns = F.unfold(x, (2, 1)).data  # windows at (0, 0), (0, 1), ..., (1, 2)

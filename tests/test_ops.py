@@ -292,6 +292,24 @@ def test_maximum_ties_split_the_gradient_in_half():
     np.testing.assert_array_equal(b.grad.data, [0.5, 1.0, 0.0])
 
 
+def test_the_gradient_of_max_and_min_goes_to_a_nan_which_is_the_result():
+    nan = np.nan
+    x = mg.tensor(np.array([[1.0, nan, 2.0, nan], [3.0, 4.0, 0.0, 1.0]]), requires_grad=True)
+    x.max(axis=1).sum().backward()  # as PyTorch's max: the nans share the first row's gradient
+    np.testing.assert_array_equal(x.grad.data, [[0, 0.5, 0, 0.5], [0, 1, 0, 0]])
+    x.grad = None
+    x.min().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0.5, 0, 0.5], [0, 0, 0, 0]])
+
+
+def test_the_gradient_of_maximum_goes_to_the_nan():
+    a = mg.tensor(np.array([np.nan, 1.0, np.nan, 2.0]), requires_grad=True)
+    b = mg.tensor(np.array([1.0, np.nan, np.nan, 1.0]), requires_grad=True)
+    mg.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(b.grad.data, [0.0, 1.0, 0.5, 0.0])
+
+
 # ---- where ----------------------------------------------------------------------------------
 
 CONDITION = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, True]])
