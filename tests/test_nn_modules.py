@@ -100,6 +100,7 @@ MODULE_CASES = {
     "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (2, 2, 2, 2), ()),
     "LayerNorm": (lambda: nn.LayerNorm(4), (3, 4), ()),
     "LayerNorm-2-axes": (lambda: nn.LayerNorm((2, 3)), (2, 2, 3), ()),
+    "GroupNorm": (lambda: nn.GroupNorm(2, 4), (3, 4, 2), ()),
     "CrossEntropyLoss": (nn.CrossEntropyLoss, (5, 3), (np.array([0, 2, 1, 2, 0]),)),
     "CrossEntropyLoss-sum": (
         lambda: nn.CrossEntropyLoss(reduction="sum"),
@@ -511,6 +512,7 @@ def test_nested_repr_indents_like_pytorch():
         (nn.HuberLoss(), "HuberLoss()"),
         (nn.SmoothL1Loss(), "SmoothL1Loss()"),
         (nn.LayerNorm(4), "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"),
+        (nn.GroupNorm(2, 6), "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"),
         (
             nn.BatchNorm2d(3, affine=False),
             "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=True)",
@@ -535,11 +537,12 @@ def test_nested_repr_indents_like_pytorch():
         "HuberLoss",
         "SmoothL1Loss",
         "LayerNorm",
+        "GroupNorm",
         "BatchNorm2d-no-affine",
     ],
 )
 def test_layer_reprs_match_pytorch(module, expected):
-    # PyTorch 2.13.0, checked by hand; its BatchNorm and LayerNorm print their bias option.
+    # PyTorch 2.13.0, checked by hand; its BatchNorm, LayerNorm and GroupNorm print their bias option.
     assert repr(module) == expected
 
 

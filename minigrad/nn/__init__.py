@@ -34,7 +34,7 @@ from minigrad.nn.loss import (
     SmoothL1Loss,
 )
 from minigrad.nn.module import IncompatibleKeys, Module
-from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from minigrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from minigrad.nn.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -67,6 +67,7 @@ __all__ = [
     "Flatten",
     "Fold",
     "GELU",
+    "GroupNorm",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",

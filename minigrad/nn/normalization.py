@@ -1,4 +1,4 @@
-"""Normalization layers: batch norm (1d and 2d) and layer norm."""
+"""Normalization layers: batch norm (1d and 2d), layer norm and group norm."""
 
 from __future__ import annotations
 
@@ -136,5 +136,51 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(Module):
+    """Normalize each sample over groups of channels, as PyTorch's.
+
+    The ``num_channels`` channels of an (N, C, ...) input are split into ``num_groups``
+    groups; each sample's mean and variance are taken per group, over its channels and
+    all their positions. ``weight`` (ones) and ``bias`` (zeros) are per channel, as in
+    batch norm, but there are no running statistics: training and evaluation are alike.
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        dtype: object = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups != 0:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups}). Use a num_groups that divides {num_channels}, such as 1 or {num_channels}"
+            )
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )

@@ -7,9 +7,9 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
 By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses``, ``normalization`` (batch_norm, layer_norm), ``padding`` (pad) and
-``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold); softmax, log_softmax,
-sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
+``losses``, ``normalization`` (batch_norm, layer_norm, group_norm), ``padding``
+(pad) and ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold); softmax,
+log_softmax, sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
 from minigrad.composite import log_softmax, softmax
@@ -46,6 +46,7 @@ from minigrad.nn.functional.losses import (
 )
 from minigrad.nn.functional.normalization import (
     batch_norm,
+    group_norm,
     layer_norm,
 )
 from minigrad.nn.functional.padding import pad
@@ -63,6 +64,7 @@ __all__ = [
     "embedding",
     "fold",
     "gelu",
+    "group_norm",
     "huber_loss",
     "l1_loss",
     "layer_norm",

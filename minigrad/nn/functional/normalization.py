@@ -1,7 +1,8 @@
-"""Batch norm and layer norm, composed from primitives: their gradients come from the chain rule."""
+"""Batch, layer and group norm, composed from primitives: their gradients come from the chain rule."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -72,7 +73,9 @@ def batch_norm(
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {x.shape}")
-    _check_per_channel(x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    _check_per_channel(
+        "batch_norm", x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     if training and running_mean is not None and not isinstance(momentum, numbers.Real):
         raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}")
     axes = (0, *range(2, x.ndim))
@@ -106,14 +109,14 @@ def batch_norm(
     return y
 
 
-def _check_per_channel(x: Tensor, **per_channel: Tensor | None) -> None:
+def _check_per_channel(function_name: str, x: Tensor, **per_channel: Tensor | None) -> None:
     """Each given one a Tensor of shape (C,): checked before anything, so that a bad one changes no state."""
     channels = x.shape[1]
     for name, value in per_channel.items():
         if value is not None and (not isinstance(value, Tensor) or value.shape != (channels,)):
             given = f"shape {value.shape}" if isinstance(value, Tensor) else f"a {type(value).__name__}"
             raise ValueError(
-                f"batch_norm: {name} must be a Tensor of shape ({channels},) for an input of "
+                f"{function_name}: {name} must be a Tensor of shape ({channels},) for an input of "
                 f"shape {x.shape}, got {given}"
             )
 
@@ -126,6 +129,17 @@ def _variance_of_centered(centered: Tensor, axes: tuple[int, ...]) -> Tensor:
     """
     with scope("var"):
         return (centered**2).mean(axes, keepdims=True)
+
+
+def _normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+    """``x_hat = (x - mean) / sqrt(var + eps)``, with the mean and biased variance over ``axes``.
+
+    The statistics are one number per position of the other axes; ``x_hat`` is made by
+    multiplying with their inverse, so that only that small tensor is divided.
+    """
+    centered = x - x.mean(axes, keepdims=True)
+    var = _variance_of_centered(centered, axes)
+    return centered * (1 / (var + eps).sqrt())
 
 
 def _moving_average(running: Tensor, batch_statistic: np.ndarray, momentum: float) -> None:
@@ -166,12 +180,58 @@ def layer_norm(
             raise ValueError(
                 f"layer_norm: {name} must have normalized_shape {normalized_shape}, got {value.shape}"
             )
-    axes = tuple(range(x.ndim - count, x.ndim))
-    centered = x - x.mean(axes, keepdims=True)
-    var = _variance_of_centered(centered, axes)
-    y = centered * (1 / (var + eps).sqrt())
+    y = _normalized(x, tuple(range(x.ndim - count, x.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
+    return y
+
+
+@composite
+def group_norm(
+    x: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Group normalization (Wu & He, 2018): normalize each sample over groups of channels.
+
+    For an input of shape (N, C) or (N, C, ...), the C channels are split in order into
+    ``num_groups`` groups of ``C // num_groups`` channels. For each sample n and group g::
+
+        values   = x[n, channels of g, ...]             (every position of those channels)
+        mean     = mean of values
+        var      = mean of (values - mean)**2           (the biased variance)
+        x_hat    = (values - mean) / sqrt(var + eps)
+        y        = weight[c] * x_hat + bias[c]          (per channel c; weight 1, bias 0 if None)
+
+    It is computed by reshaping x to (N, num_groups, group_size), normalizing over the
+    last axis as layer norm does, and reshaping back. The same in training and
+    evaluation: there are no running statistics. ``num_groups=1`` is layer norm over
+    (C, ...) with a per-channel affine; ``num_groups=C`` is instance norm.
+
+    The gradient is not written anywhere: it comes from the chain rule through
+    ``reshape``, ``mean``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and ``broadcast_to``.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, ...), got {x.shape}")
+    channels = x.shape[1]
+    if not isinstance(num_groups, numbers.Integral) or num_groups < 1:
+        raise ValueError(f"group_norm: num_groups must be a positive integer, got {num_groups!r}")
+    if channels % num_groups != 0:
+        raise ValueError(
+            f"group_norm: the input's {channels} channels (shape {x.shape}) are not divisible by "
+            f"num_groups={num_groups}. Use a num_groups that divides {channels}, such as 1 or {channels}"
+        )
+    _check_per_channel("group_norm", x, weight=weight, bias=bias)
+    group_size = channels // num_groups * math.prod(x.shape[2:])
+    grouped = x.reshape(x.shape[0], num_groups, group_size)
+    y = _normalized(grouped, (2,), eps).reshape(x.shape)
+    channel_shape = _channel_shape(x)
+    if weight is not None:
+        y = y * weight.reshape(channel_shape)
+    if bias is not None:
+        y = y + bias.reshape(channel_shape)
     return y
