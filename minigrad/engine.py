@@ -26,9 +26,11 @@ import numbers
 import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+Node = TypeVar("Node")  # what dependency_order walks: tensors for drawings, ops and leaves for backward
 
 
 class _GraphState:
@@ -377,30 +379,28 @@ class Op:
 # ---- backward ------------------------------------------------------------------------
 
 
-def dependency_order(
-    roots: Iterable[Tensor], inputs_of: Callable[[Tensor], Sequence[Tensor]]
-) -> list[Tensor]:
-    """Every tensor reachable from ``roots`` through ``inputs_of``, each after its inputs.
+def dependency_order(roots: Iterable[Node], inputs_of: Callable[[Node], Sequence[Node]]) -> list[Node]:
+    """Every node (a tensor, or an op) reachable from ``roots`` through ``inputs_of``, each after its inputs.
 
     Depth-first search with an explicit stack instead of recursion, so a chain of
-    100,000 ops is fine: a tensor is appended once all of its inputs are.
+    100,000 ops is fine: a node is appended once all of its inputs are.
     """
-    order: list[Tensor] = []
+    order: list[Node] = []
     visited: set[int] = set()
     for root in roots:
         stack = [(root, False)]
         while stack:
-            tensor, inputs_done = stack.pop()
+            node, inputs_done = stack.pop()
             if inputs_done:
-                order.append(tensor)
+                order.append(node)
                 continue
-            if id(tensor) in visited:
+            if id(node) in visited:
                 continue
-            visited.add(id(tensor))
-            stack.append((tensor, True))
-            for input_tensor in reversed(inputs_of(tensor)):
-                if id(input_tensor) not in visited:
-                    stack.append((input_tensor, False))
+            visited.add(id(node))
+            stack.append((node, True))
+            for input_node in reversed(inputs_of(node)):
+                if id(input_node) not in visited:
+                    stack.append((input_node, False))
     return order
 
 
@@ -469,6 +469,7 @@ def _backpropagate(
     for root, grad in zip(roots, root_grads):
         _add_into(grads, _node(root), grad if create_graph else grad.data)
     uses = _count_uses(list(nodes.values()))
+    leading = set() if wanted is None else _leading_to(list(nodes.values()), wanted)
     ready = [node for key, node in nodes.items() if not uses[key]]
     found: dict[int, Tensor] = {}
     # The memory of every gradient handed out so far, starting with the caller's own
@@ -481,8 +482,11 @@ def _backpropagate(
             while ready:
                 node = ready.pop()
                 grad = grads.pop(id(node), None)
-                if grad is not None and wanted is not None and id(node) in wanted:
-                    found[id(node)] = _unshared(_as_gradient(grad), handed_out)
+                if wanted is not None and grad is not None:
+                    if id(node) not in leading:
+                        grad = None  # it leads to no wanted node: its rule need not run
+                    elif id(node) in wanted:
+                        found[id(node)] = _unshared(_as_gradient(grad), handed_out)
                 if isinstance(node, Tensor):  # a leaf
                     if grad is not None and wanted is None:
                         _accumulate_leaf(node, _as_gradient(grad), handed_out)
@@ -508,6 +512,26 @@ def _backpropagate(
         finally:
             _state.scope, _state.grad_of = outer_scope, outer_grad_of
     return found
+
+
+def _leading_to(roots: Sequence[Op | Tensor], wanted: set[int]) -> set[int]:
+    """The ids of the nodes whose gradient reaches a wanted node: those, and every use of them, in turn.
+
+    The rules of the others need not run: what they compute would reach no wanted
+    node (nor, as in PyTorch, a retained ``.grad`` off the way to them).
+    """
+    leading: set[int] = set()
+    for node in dependency_order(roots, _needed_inputs):
+        if id(node) in wanted or any(id(parent) in leading for parent in _needed_inputs(node)):
+            leading.add(id(node))
+    return leading
+
+
+def _needed_inputs(node: Op | Tensor) -> list[Op | Tensor]:
+    """The nodes that a node passes gradients back to: none for a leaf."""
+    if isinstance(node, Tensor):
+        return []
+    return [parent for parent, needed in zip(node.parents, node.needs_input_grad) if needed]
 
 
 def _saved_array(parent: Op | Tensor) -> np.ndarray | None:
@@ -676,7 +700,9 @@ def grad(
     differentiated again, which is how higher derivatives are taken.
 
     An input that the outputs do not depend on is an error, unless
-    ``allow_unused=True``, when its gradient is None.
+    ``allow_unused=True``, when its gradient is None. Only the rules on the way from
+    the outputs to the inputs run, so a retained result (see ``Tensor.retain_grad``)
+    gets a ``.grad`` only if it is on that way, as in PyTorch.
     """
     outputs = _tensor_list(outputs, "outputs")
     inputs = _tensor_list(inputs, "inputs")

@@ -558,6 +558,17 @@ def test_grad_with_respect_to_an_intermediate():
     assert hidden.grad is None
 
 
+def test_grad_fills_the_retained_gradients_on_the_way_to_its_inputs_only():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    on_the_way, off_it = x * w, w * 2.0  # only the first leads to x
+    on_the_way.retain_grad()
+    off_it.retain_grad()
+    (grad,) = mg.grad((on_the_way * on_the_way).sum() + off_it.sum(), x)
+    np.testing.assert_array_equal(grad.data, 2 * on_the_way.data * w.data)
+    np.testing.assert_array_equal(on_the_way.grad.data, 2 * on_the_way.data)  # as in PyTorch
+    assert off_it.grad is None and w.grad is None
+
+
 def test_grad_allow_unused_gives_none():
     x, unused = leaf([1.0]), leaf([2.0])
     grads = mg.grad((x * 2).sum(), [x, unused], allow_unused=True)
