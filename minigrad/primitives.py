@@ -453,11 +453,14 @@ def _product_of_the_others(x: Value, zeros: np.ndarray, axes: tuple) -> Value:
     (its nonzero ones). In a slice with no 0 the product of the others is
     ``rest / x_i``; in one with a single 0, x_k, it is ``rest`` at k and
     ``x_k * rest / x_i`` elsewhere: 0, but written so that its derivative with respect
-    to x_k is right, which makes the next derivatives exact at the zeros too. Slices
-    with two 0s or more are rare, and multiplied out by :func:`_multiplied_out`.
+    to x_k is right, which makes the next derivatives exact at the zeros too. In a
+    slice with two 0s or more every product of the others holds a 0, so it is 0; a
+    recorded rule (for higher derivatives, which are not 0 there) multiplies those
+    slices out instead, with :func:`_multiplied_out`.
     """
     counts = zeros.sum(axis=axes, keepdims=True)
-    if (counts > 1).any():
+    several = counts > 1
+    if several.any() and isinstance(x, Tensor):
         return _multiplied_out(x, axes)
     shape, dtype = zeros.shape, _array(x).dtype
     one, zero = np.ones((), dtype), np.zeros((), dtype)
@@ -467,7 +470,8 @@ def _product_of_the_others(x: Value, zeros: np.ndarray, axes: tuple) -> Value:
         _apply(Where, x, zero, condition=zeros).sum(axis=axes, keepdims=True), shape, axes, True
     )
     factor = _apply(Where, the_zero, one, condition=np.broadcast_to(counts == 1, shape))
-    return _apply(Where, rest, factor * rest / nonzero, condition=zeros)
+    others = _apply(Where, rest, factor * rest / nonzero, condition=zeros)
+    return np.where(np.broadcast_to(several, shape), zero, others) if several.any() else others
 
 
 def _multiplied_out(x: Value, axes: tuple) -> Value:
@@ -475,9 +479,9 @@ def _multiplied_out(x: Value, axes: tuple) -> Value:
 
     The reduced axes are moved last and flattened into one of length n. Each slice is
     then repeated n times, the i-th copy with 1 in place of x_i, and each copy is
-    multiplied out: n times the memory of x, which is why the rule only does this for
-    slices with two 0s or more. Since it uses only recorded ops (prod among them), the
-    next derivative is exact at the zeros too.
+    multiplied out: n times the memory of x, which is why only a recorded rule does
+    this, and only for slices with two 0s or more. Since it uses only recorded ops
+    (prod among them), the next derivative is exact at the zeros too.
     """
     kept = tuple(axis for axis in range(x.ndim) if axis not in axes)
     order = kept + axes

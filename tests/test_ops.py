@@ -1351,6 +1351,23 @@ def test_prod_with_one_zero_per_slice_never_multiplies_out_copies(monkeypatch):
     assert t.grad.data[0, 5] == 1.0 and t.grad.data[0, 6] == 0.0 and t.grad.data[1, 0] == 1.0
 
 
+def test_prod_with_two_zeros_in_a_slice_multiplies_out_copies_only_for_higher_derivatives(monkeypatch):
+    # Every first derivative of a slice with two 0s is 0; only a recorded rule needs the copies.
+    from minigrad import primitives
+
+    multiplied_out = primitives._multiplied_out
+    calls = []
+    monkeypatch.setattr(primitives, "_multiplied_out", lambda *args: calls.append(1) or multiplied_out(*args))
+    x = np.ones((3, 1000))
+    x[0, 5] = x[0, 9] = x[2, 7] = 0.0
+    t = mg.tensor(x, requires_grad=True)
+    t.prod(axis=1).sum().backward()
+    assert not calls
+    assert not t.grad.data[0].any() and t.grad.data[2, 7] == 1.0 and t.grad.data[1, 0] == 1.0
+    (slope,) = mg.grad(t[0, :12].prod(), t, create_graph=True)
+    assert calls and not slope.data.any()
+
+
 def test_cumsum_of_float32_adds_up_in_float64_as_pytorch_does():
     tenths = mg.tensor(np.full(10**6, 0.1, dtype=np.float32))
     total = tenths.cumsum().data[-1]
