@@ -631,7 +631,10 @@ class ScatterAdd(Op):
     def forward(self, values, index, shape):
         self.index = index
         result = np.zeros(shape, dtype=values.dtype)
-        if _may_repeat(index):
+        along_one_axis = _positions_along_one_axis(index)
+        if along_one_axis is not None:
+            _add_along(result, *along_one_axis, values)
+        elif _may_repeat(index):
             np.add.at(result, index, values)
         else:
             result[index] = values
@@ -645,6 +648,37 @@ def _may_repeat(index: Any) -> bool:
     """Whether an index can name one position twice (only integer arrays can)."""
     parts = index if isinstance(index, tuple) else (index,)
     return builtins.any(isinstance(part, np.ndarray) and part.dtype.kind in "iu" for part in parts)
+
+
+def _positions_along_one_axis(index: Any) -> tuple[int, np.ndarray] | None:
+    """``(axis, positions)`` for an index that picks ``positions`` along one axis, else None.
+
+    That is ``x[positions]`` or ``x[:, ..., :, positions]`` with a 1-D integer array:
+    an embedding's lookup, or padding's copies of the edges.
+    """
+    *leading, positions = index if isinstance(index, tuple) and index else (index,)
+    if not (isinstance(positions, np.ndarray) and positions.ndim == 1 and positions.dtype.kind in "iu"):
+        return None
+    if not builtins.all(isinstance(part, slice) and part == slice(None) for part in leading):
+        return None
+    return len(leading), positions
+
+
+def _add_along(result: np.ndarray, axis: int, positions: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(result, (:, ..., positions), values)``, mostly by plain assignment.
+
+    ``np.add.at`` handles repeated positions one value at a time, several times slower
+    than assignment. So each position's first value is assigned, all at once, and only
+    the values for positions met before are added one by one.
+    """
+    leading = (slice(None),) * axis
+    positions = positions % result.shape[axis]  # -1 and n - 1 are one position
+    _, first = np.unique(positions, return_index=True)
+    result[(*leading, positions[first])] = values[(*leading, first)]
+    if first.size < positions.size:
+        again = np.ones(positions.size, dtype=bool)
+        again[first] = False
+        np.add.at(result, (*leading, positions[again]), values[(*leading, again)])
 
 
 class Concatenate(Op):

@@ -675,6 +675,19 @@ def test_getitem_repeated_positions_add_up():
     np.testing.assert_array_equal(x.grad.data, [0.0, 3.0, 0.0, 1.0])
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2), st.lists(st.integers(-4, 3), max_size=12), st.integers(0, 5))
+def test_getitem_along_one_axis_adds_up_the_gradients_of_repeats(axis, positions, seed):
+    # x[:, ..., positions]: -1 and 3 are one position; each gradient lands where it was read
+    x = mg.tensor(np.zeros((4, 4, 4)), requires_grad=True)
+    index = (slice(None),) * axis + (np.array(positions, dtype=np.int64),)
+    grad = random_array(*x[index].shape, seed=seed)
+    x[index].backward(grad)
+    expected = np.zeros((4, 4, 4))
+    np.add.at(expected, index, grad)
+    np.testing.assert_array_equal(x.grad.data, expected)
+
+
 def test_broadcast_to_gradient_sums_the_copies():
     x = mg.tensor(np.ones((3, 1)), requires_grad=True)
     x.broadcast_to((2, 3, 4)).sum().backward()
