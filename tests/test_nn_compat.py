@@ -22,11 +22,14 @@ INPLACE_FUNCTIONS = {
     "elu": lambda x, inplace: F.elu(x, 0.5, inplace),
     "silu": lambda x, inplace: F.silu(x, inplace),
     "dropout": lambda x, inplace: F.dropout(x, 0.3, True, inplace),
+    # one image whose channels are the rows of x
+    "dropout2d": lambda x, inplace: F.dropout2d(x.reshape(-1, 1, 5), 0.3, True, inplace).reshape(x.shape),
     "ReLU": lambda x, inplace: nn.ReLU(inplace)(x),
     "LeakyReLU": lambda x, inplace: nn.LeakyReLU(0.2, inplace)(x),
     "ELU": lambda x, inplace: nn.ELU(0.5, inplace)(x),
     "SiLU": lambda x, inplace: nn.SiLU(inplace)(x),
     "Dropout": lambda x, inplace: nn.Dropout(0.3, inplace)(x),
+    "Dropout2d": lambda x, inplace: nn.Dropout2d(0.3, inplace)(x.reshape(-1, 1, 5)).reshape(x.shape),
 }
 
 

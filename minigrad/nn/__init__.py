@@ -5,11 +5,20 @@
 
 from minigrad.nn import functional, init, utils
 from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from minigrad.nn.conv import AvgPool2d, Conv2d, Fold, MaxPool2d, Unfold
+from minigrad.nn.conv import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    Conv2d,
+    Fold,
+    MaxPool2d,
+    Unfold,
+)
 from minigrad.nn.layers import (
     ELU,
     GELU,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
     Identity,
@@ -50,6 +59,8 @@ from minigrad.nn.padding import (
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -62,6 +73,7 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "ELU",
     "Embedding",
     "Flatten",

@@ -1,4 +1,4 @@
-"""Layers for images: Conv2d, MaxPool2d and AvgPool2d, and Unfold and Fold (im2col, col2im)."""
+"""Layers for images: Conv2d, the pooling layers, and Unfold and Fold (im2col, col2im)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn.functional.adaptive import OutputSize, _output_size
 from minigrad.nn.functional.convolution import IntPair, _pair
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
@@ -176,6 +177,36 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean of each window, sized to give ``output_size`` (see :func:`F.adaptive_avg_pool2d`)."""
+
+    def __init__(self, output_size: OutputSize) -> None:
+        super().__init__()
+        _output_size(output_size, "AdaptiveAvgPool2d")  # a bad size fails here, not at the first forward
+        self.output_size = output_size  # as given, for the repr, as in PyTorch
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """The largest value of each window, sized to give ``output_size`` (see :func:`F.adaptive_max_pool2d`)."""
+
+    def __init__(self, output_size: OutputSize, return_indices: bool = False) -> None:
+        super().__init__()
+        _output_size(output_size, "AdaptiveMaxPool2d")
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"  # PyTorch's repr leaves return_indices out
 
 
 class Unfold(Module):

@@ -1,4 +1,4 @@
-"""Layers with no normalization: Linear, Embedding, activations, Dropout, Flatten, Identity."""
+"""Layers with no normalization: Linear, Embedding, activations, Dropout, Dropout2d, Flatten, Identity."""
 
 from __future__ import annotations
 
@@ -306,16 +306,28 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        name = type(self).__name__
         if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
+            raise ValueError(f"{name}: p must be between 0 and 1, got {p}")
         self.p = p
-        self.inplace = _check_inplace(inplace, "Dropout")
+        self.inplace = _check_inplace(inplace, name)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """In training, zero each whole channel with probability p and scale the rest by 1/(1-p).
+
+    For (N, C, H, W) images or one (C, H, W) image (see :func:`F.dropout2d`): each
+    channel's H x W map is kept or zeroed as a whole. ``inplace`` as in :class:`Dropout`.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
 
 class Flatten(Module):

@@ -6,10 +6,11 @@ up into the ``mean``, ``var``, ``sub``, ``pow``, ``sqrt``, ``div``, ``mul`` and
 ``broadcast_to`` nodes it is made of. Its gradient is whatever the chain rule through
 those primitives gives, and the tests check that this equals the hand-derived formula.
 
-By file: ``layers`` (linear, dropout, one_hot, embedding), ``activations``,
-``losses``, ``normalization`` (batch_norm, layer_norm, group_norm), ``padding``
-(pad) and ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold); softmax,
-log_softmax, sigmoid and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
+By file: ``layers`` (linear, dropout, dropout2d, one_hot, embedding),
+``activations``, ``losses``, ``normalization`` (batch_norm, layer_norm, group_norm),
+``padding`` (pad), ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold) and
+``adaptive`` (adaptive_avg_pool2d, adaptive_max_pool2d); softmax, log_softmax, sigmoid
+and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
 from minigrad.composite import log_softmax, softmax
@@ -21,6 +22,7 @@ from minigrad.nn.functional.activations import (
     silu,
     softplus,
 )
+from minigrad.nn.functional.adaptive import adaptive_avg_pool2d, adaptive_max_pool2d
 from minigrad.nn.functional.convolution import (
     avg_pool2d,
     conv2d,
@@ -30,6 +32,7 @@ from minigrad.nn.functional.convolution import (
 )
 from minigrad.nn.functional.layers import (
     dropout,
+    dropout2d,
     embedding,
     linear,
     one_hot,
@@ -53,6 +56,8 @@ from minigrad.nn.functional.padding import pad
 from minigrad.ops import sigmoid, tanh
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -60,6 +65,7 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "embedding",
     "fold",

@@ -311,6 +311,20 @@ def _pool_windows(
     return columns, taps, shape
 
 
+def _never_the_largest(windows: Tensor, real: np.ndarray) -> Tensor:
+    """``windows`` with the taps that are not ``real`` set to their dtype's lowest value.
+
+    Those taps (padding, or the taps a shorter window lacks) then never win a max
+    against a real value: -inf for floats, the smallest value for integers, False for
+    bools. Only a window of real values as low as that ties with them.
+    """
+    if real.all():
+        return windows
+    kind = windows.dtype.kind
+    lowest = -np.inf if kind == "f" else False if kind == "b" else np.iinfo(windows.dtype).min
+    return ops.where(real, windows, Tensor._wrap(np.array(lowest, windows.dtype)))
+
+
 @composite
 def max_pool2d(
     input: Any,
@@ -338,11 +352,7 @@ def max_pool2d(
     columns, taps, shape = _pool_windows(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode
     )
-    on_input = taps >= 0
-    if not on_input.all():
-        kind = columns.dtype.kind
-        lowest = -np.inf if kind == "f" else False if kind == "b" else np.iinfo(columns.dtype).min
-        columns = ops.where(on_input, columns, Tensor._wrap(np.array(lowest, columns.dtype)))
+    columns = _never_the_largest(columns, taps >= 0)
     values = columns.max(axis=2).reshape(shape)
     if not return_indices:
         return values

@@ -1,4 +1,4 @@
-"""The functions behind nn's simpler layers: linear, dropout, one_hot and embedding."""
+"""The functions behind nn's simpler layers: linear, dropout, dropout2d, one_hot and embedding."""
 
 from __future__ import annotations
 
@@ -40,14 +40,56 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     ``inplace=True`` never overwrites ``x``: in training the result is a new tensor,
     as with ``inplace=False`` (see :mod:`minigrad.nn.functional.activations` for why).
     """
-    _check_inplace(inplace, "dropout")
+    _check_dropout(p, inplace, "dropout")
+    return _times_random_mask(x, p, training, x.shape)
+
+
+@composite
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each whole channel with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    For images (N, C, H, W), or one image (C, H, W): the mask has one value per
+    channel of each image, shape (N, C, 1, 1) (or (C, 1, 1)), and broadcasts over the
+    channel's H x W map, so a map is kept or zeroed as a whole (neighbouring pixels are
+    too alike for dropping single ones to regularize much):
+
+        y[n, c] = x[n, c] * keep[n, c] / (1 - p),    keep[n, c] = 1 with probability 1 - p, else 0
+
+    The mask is a constant of the graph: the gradient is ``keep / (1 - p)``, broadcast.
+    Does nothing when not training. ``inplace`` as in :func:`dropout`.
+
+    A 3-D input is one image (C, H, W), as in minigrad's other 2-D functions. PyTorch
+    2.13 still reads it as (N, C, L) and zeroes rows of length W, warning that a
+    future release will read it as (C, H, W); minigrad does that now.
+    """
+    _check_dropout(p, inplace, "dropout2d")
+    x = ops._tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}; "
+            f"F.dropout zeroes single values of any shape"
+        )
+    return _times_random_mask(x, p, training, (*x.shape[:-2], 1, 1))
+
+
+def _check_dropout(p: float, inplace: bool, function: str) -> None:
+    """That ``p`` is a probability and ``inplace`` a bool."""
+    _check_inplace(inplace, function)
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+        raise ValueError(f"{function}: p must be between 0 and 1, got {p}")
+
+
+def _times_random_mask(x: Tensor, p: float, training: bool, mask_shape: tuple[int, ...]) -> Tensor:
+    """In training, ``x`` times a constant random mask of ``mask_shape`` (broadcast over x).
+
+    Each value of the mask is 0 with probability ``p``, else ``1 / (1 - p)``, so that
+    the expected value of the result is ``x``.
+    """
     if not training or p == 0:
         return x
     if p == 1:
         return x * 0.0
-    keep = random.generator().random(x.shape) >= p
+    keep = random.generator().random(mask_shape) >= p
     return x * Tensor._wrap((keep / (1 - p)).astype(x.dtype))
 
 
