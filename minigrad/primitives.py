@@ -139,23 +139,35 @@ class Pow(Op):
         needs_a, needs_b = self.needs_input_grad
         grad_a = grad_b = None
         if needs_a:
-            # For a constant square (batch norm's variance) the slope b * a**(b - 1) is
-            # a * 2: a ** 1 would be a full-size copy of a, and multiplying by it a
-            # third full-size pass.
             constant_exponent = b.item() if not needs_b and b.ndim == 0 else None
             if constant_exponent == 2:
-                slope = a * b
+                # A constant square (batch norm's variance): the slope is a * 2, not a
+                # full-size copy a ** 1. The gradient is then often a broadcast view (the
+                # backward of the variance's mean): doubling the small array it views
+                # first leaves one full-size product, where a * 2 made two.
+                grad_a = a * (_viewed(grad) * b)
             elif constant_exponent == 0:  # the 0, itself: no higher derivative forms 0 * inf at a = 0
-                slope = b
+                grad_a = grad * b
             else:
-                slope = _zero_where(_array(b) == 0, lambda: b * a ** (b - 1))
-            grad_a = grad * slope
+                grad_a = grad * _zero_where(_array(b) == 0, lambda: b * a ** (b - 1))
         if needs_b:  # log(a) is nan for a < 0: only when b needs it
             # a ** b again rather than out: b rarely needs a gradient, and keeping out
             # for it would keep every square of batch norm's variance alive.
             zero_base = (_array(a) == 0) & (_array(b) >= 0)
             grad_b = grad * _zero_where(zero_base, lambda: a**b * _apply(Log, a))
         return grad_a, grad_b
+
+
+def _viewed(array: Value) -> Value:
+    """The smallest array that broadcasts back to ``array``: one slice of each axis it repeats.
+
+    A broadcast view repeats its values along the axes with a stride of 0; arithmetic on
+    the slice costs that much less, and numpy broadcasts the result back where it meets
+    a full-size array. A Tensor (a recorded rule) is returned as it is.
+    """
+    if not isinstance(array, np.ndarray) or 0 not in array.strides:
+        return array
+    return array[tuple(slice(0, 1) if stride == 0 else slice(None) for stride in array.strides)]
 
 
 def _zero_where(mask: np.ndarray, compute: Callable[[], Value]) -> Value:
