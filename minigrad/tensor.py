@@ -336,6 +336,48 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
+    # ---- in place: only where no recorded op can have read the numbers (see in_place) ----
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return in_place.update(self, other, in_place.add, "+=", can_rebind=True)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return in_place.update(self, other, in_place.subtract, "-=", can_rebind=True)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return in_place.update(self, other, in_place.multiply, "*=", can_rebind=True)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return in_place.update(self, other, in_place.divide, "/=", can_rebind=True)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self += alpha * other``, in place (e.g. ``p.add_(p.grad, alpha=-lr)`` in ``no_grad``)."""
+        return in_place.update(self, other, in_place.add, "add_", alpha=alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other``, in place."""
+        return in_place.update(self, other, in_place.subtract, "sub_", alpha=alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place."""
+        return in_place.update(self, other, in_place.multiply, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place."""
+        return in_place.update(self, other, in_place.divide, "div_")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every number to ``value``, in place."""
+        return in_place.update(self, value, in_place.assign, "fill_")
+
+    def zero_(self) -> Tensor:
+        """Set every number to 0, in place."""
+        return in_place.update(self, 0, in_place.assign, "zero_")
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source``'s numbers (broadcast to this shape, converted to this dtype) into this tensor."""
+        return in_place.update(self, source, in_place.assign, "copy_")
+
     # Comparisons give bool tensors that are never part of a graph.
     def __lt__(self, other: Any) -> Tensor:
         return ops.compare(np.less, self, other)
@@ -645,4 +687,4 @@ class _FreedTensor(Tensor):
         return f"tensor(<freed>, shape={self.shape}, dtype={self.dtype}, op={type(self.op).__name__})"
 
 
-from minigrad import arrange, composite, engine, ops  # noqa: E402
+from minigrad import arrange, composite, engine, in_place, ops  # noqa: E402
