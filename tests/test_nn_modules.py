@@ -474,6 +474,55 @@ def test_double_and_float_convert_parameters_buffers_and_grads_in_place():
     assert all(tensor.dtype == np.float32 for tensor in model.parameters())
 
 
+# ---- forward hooks ---------------------------------------------------------------------------
+
+
+def test_forward_hooks_see_each_layers_output_until_removed():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    seen = []
+    handles = [
+        layer.register_forward_hook(lambda module, args, output: seen.append((module, args[0].shape, output)))
+        for layer in model
+    ]
+    x = mg.tensor(random_array(4, 2))
+    y = model(x)
+    assert [module for module, _, _ in seen] == list(model)
+    assert [shape for _, shape, _ in seen] == [(4, 2), (4, 3), (4, 3)]
+    assert seen[-1][2] is y
+    for handle in handles:
+        handle.remove()
+    model(x)
+    assert len(seen) == 3
+
+
+def test_a_hook_that_returns_something_replaces_the_args_or_the_output():
+    layer = nn.Linear(2, 2)
+    x = mg.tensor(random_array(3, 2))
+    with layer.register_forward_pre_hook(lambda module, args: args[0] * 2.0):  # one tensor: the one arg
+        doubled = layer(x)
+    np.testing.assert_allclose(doubled.data, layer(x * 2.0).data)
+    with layer.register_forward_hook(lambda module, args, output: output.relu()):
+        np.testing.assert_array_equal(layer(x).data, np.maximum(layer(x).data, 0))
+    np.testing.assert_array_equal(layer(x).data, x.data @ layer.weight.data.T + layer.bias.data)
+
+
+def test_hooks_run_in_order_outside_the_modules_drawn_box():
+    layer, order = nn.Linear(2, 2), []
+    layer.register_forward_hook(lambda module, args, output: order.append("first"))
+    second = layer.register_forward_hook(lambda module, args, output: order.append("second"))
+    layer.register_forward_pre_hook(lambda module, args: order.append("before"))
+    y = layer(mg.tensor(random_array(1, 2)))
+    assert order == ["before", "first", "second"]
+    second.remove()
+    second.remove()  # removing twice changes nothing
+    hooked = layer.register_forward_hook(lambda module, args, output: output * 3.0)
+    z = layer(mg.tensor(random_array(1, 2)))
+    assert z.op.scope == () and y.op.scope != ()  # the hook's mul is not in the Linear box
+    hooked.remove()
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable, got int"):
+        layer.register_forward_hook(3)
+
+
 # ---- repr ------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ in automatically when they are assigned as attributes. Everything else (listing
 parameters, train/eval, state dicts) walks those registries.
 
 Calling a module runs ``forward`` inside a scope labelled like ``1: BatchNorm1d``,
-so a graph drawing can box the ops of each layer.
+so a graph drawing can box the ops of each layer, with any forward hooks before and
+after it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,36 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` takes the hook off again.
+
+    Also a context manager, which removes the hook when its block ends.
+    """
+
+    _registered = 0  # hooks are keyed by the order they were registered in
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any]) -> None:
+        RemovableHandle._registered += 1
+        self.id = RemovableHandle._registered
+        self._hooks = hooks
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.remove()
+
+
+def _checked_hook(hook: Any, method: str) -> Callable[..., Any]:
+    if not callable(hook):
+        raise TypeError(f"{method}: the hook must be callable, got {type(hook).__name__}")
+    return hook
+
+
 class Module:
     """Base class for all layers and models: subclass it and define ``forward``.
 
@@ -47,6 +78,8 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_scope_label", type(self).__name__)
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
         self.training = True
 
     # ---- registration ----------------------------------------------------------------
@@ -188,8 +221,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # The hooks run outside the module's scope: what they compute is not drawn in its
+        # box. A copy of each list, as a hook may remove itself.
+        for hook in list(self._forward_pre_hooks.values()) if self._forward_pre_hooks else ():
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
         with scope(self._scope_label, kind="module"):
-            return self.forward(*args, **kwargs)
+            output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()) if self._forward_hooks else ():
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a result other than None replaces the args.
+
+        A result that is not a tuple is taken as the one argument, as in PyTorch.
+        Returns a handle whose ``remove()`` takes the hook off again.
+        """
+        return RemovableHandle(self._forward_pre_hooks, _checked_hook(hook, "register_forward_pre_hook"))
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a result other than None replaces the output.
+
+        For example, to keep each layer's activations for a histogram. Returns a
+        handle whose ``remove()`` takes the hook off again.
+        """
+        return RemovableHandle(self._forward_hooks, _checked_hook(hook, "register_forward_hook"))
 
     # ---- walking the tree -----------------------------------------------------------
 
