@@ -8,9 +8,12 @@ from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, Paramet
 from minigrad.nn.conv import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
+    AvgPool1d,
     AvgPool2d,
+    Conv1d,
     Conv2d,
     Fold,
+    MaxPool1d,
     MaxPool2d,
     Unfold,
 )
@@ -61,6 +64,7 @@ from minigrad.nn.parameter import Parameter
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -70,6 +74,7 @@ __all__ = [
     "CircularPad2d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "Conv1d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -89,6 +94,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
     "Module",
     "ModuleDict",

@@ -1,42 +1,51 @@
-"""Layers for images: Conv2d, the pooling layers, and Unfold and Fold (im2col, col2im)."""
+"""Layers for sequences and images: Conv1d, Conv2d, the pooling layers, and Unfold and Fold (im2col, col2im)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.functional.adaptive import OutputSize, _output_size
-from minigrad.nn.functional.convolution import IntPair, _pair
+from minigrad.nn.functional.convolution import (
+    IntPair,
+    _pad_sizes,
+    _padding_arg,
+    _per_axis,
+    _same_padding,
+    _show,
+)
+from minigrad.nn.functional.convolution1d import IntSingle
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
-# What Conv2d's border holds: zeros, or the image's own values as F.pad's modes copy them.
+# What a convolution's border holds: zeros, or the input's own values as F.pad's modes copy them.
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
+IntTuple = int | tuple[int, ...]
 
-class Conv2d(Module):
-    """2-D convolution of (N, C, H, W) images by ``out_channels`` filters (see :func:`F.conv2d`).
 
-    ``weight`` has shape (out_channels, in_channels / groups, kh, kw), ``bias``
-    (out_channels,). Initialized as in PyTorch: both uniform on [-1/sqrt(fan_in),
-    1/sqrt(fan_in)], fan_in = in_channels / groups * kh * kw, the values one output reads.
-    ``padding_mode`` is what the border holds: ``"zeros"``, or the image's own values
-    ``"reflect"``-ed, ``"replicate"``-d or wrapped around (``"circular"``), as
-    :func:`F.pad` makes them.
+class _Conv(Module):
+    """What Conv1d and Conv2d share: the arguments, PyTorch's init, the border, the repr.
+
+    A subclass sets ``_dims`` (the spatial axes: 1 or 2) and ``_convolve`` (the function).
     """
+
+    _dims: int
+    _convolve: Callable[..., Tensor]
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: IntPair,
-        stride: IntPair = 1,
-        padding: IntPair | str = 0,
-        dilation: IntPair = 1,
+        kernel_size: IntTuple,
+        stride: IntTuple = 1,
+        padding: IntTuple | str = 0,
+        dilation: IntTuple = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
@@ -44,30 +53,24 @@ class Conv2d(Module):
         dtype: object = None,
     ) -> None:
         super().__init__()
+        name, dims = type(self).__name__, self._dims
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                 f"divisible by groups ({groups})"
             )
         if padding_mode not in PADDING_MODES:
             raise ValueError(
-                f"Conv2d: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                f"{name}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
                 f"got {padding_mode!r}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = _pair(stride, "stride", "Conv2d", 1)
-        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(
-                    f"Conv2d: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}"
-                )
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride {self.stride}")
-            self.padding: tuple[int, int] | str = padding
-        else:
-            self.padding = _pair(padding, "padding", "Conv2d", 0)
+        self.kernel_size = _per_axis(kernel_size, "kernel_size", name, 1, dims)
+        self.stride = _per_axis(stride, "stride", name, 1, dims)
+        self.dilation = _per_axis(dilation, "dilation", name, 1, dims)
+        self.padding = _padding_arg(name, padding, dims)
+        if self.padding == "same" and self.stride != (1,) * dims:
+            raise ValueError(f"{name}: padding='same' needs stride 1, got stride {_show(self.stride)}")
         self.padding_mode = padding_mode
         self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # a bound of 1 / sqrt(fan_in)
@@ -81,20 +84,18 @@ class Conv2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.padding_mode == "zeros":
-            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return self._convolve(
+                x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            )
         x = F.pad(x, self._padding_per_side(), mode=self.padding_mode)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return self._convolve(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
-    def _padding_per_side(self) -> tuple[int, int, int, int]:
-        """(left, right, top, bottom), as :func:`F.pad` takes them; for "same", the odd one at the end."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
+    def _padding_per_side(self) -> tuple[int, ...]:
+        """The border as :func:`F.pad` takes it: (left, right), then (top, bottom) for an image."""
         if self.padding == "same":
-            (kh, kw), (dh, dw) = self.kernel_size, self.dilation
-            rows, columns = dh * (kh - 1), dw * (kw - 1)
-            return (columns // 2, columns - columns // 2, rows // 2, rows - rows // 2)
-        rows, columns = self.padding
-        return (columns, columns, rows, rows)
+            return _pad_sizes(_same_padding(self.kernel_size, self.dilation))
+        padding = (0,) * self._dims if self.padding == "valid" else self.padding
+        return _pad_sizes([(p, p) for p in padding])
 
     def extra_repr(self) -> str:
         # PyTorch's repr: the settings that differ from their defaults.
@@ -103,9 +104,9 @@ class Conv2d(Module):
             f"kernel_size={self.kernel_size}",
             f"stride={self.stride}",
         ]
-        if self.padding != (0, 0):
+        if self.padding != (0,) * self._dims:
             options.append(f"padding={self.padding}")
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * self._dims:
             options.append(f"dilation={self.dilation}")
         if self.groups != 1:
             options.append(f"groups={self.groups}")
@@ -116,15 +117,50 @@ class Conv2d(Module):
         return ", ".join(options)
 
 
-class MaxPool2d(Module):
-    """The largest value in each window (see :func:`F.max_pool2d`); ``stride`` defaults to ``kernel_size``."""
+class Conv1d(_Conv):
+    """1-D convolution of (N, C, L) sequences by ``out_channels`` filters (see :func:`F.conv1d`).
+
+    ``weight`` has shape (out_channels, in_channels / groups, k), ``bias``
+    (out_channels,). Initialized as in PyTorch: both uniform on [-1/sqrt(fan_in),
+    1/sqrt(fan_in)], fan_in = in_channels / groups * k, the values one output reads.
+    ``padding_mode`` is what the two ends get: ``"zeros"``, or the sequence's own values
+    ``"reflect"``-ed, ``"replicate"``-d or wrapped around (``"circular"``), as
+    :func:`F.pad` makes them.
+    """
+
+    _dims = 1
+    _convolve = staticmethod(F.conv1d)
+
+
+class Conv2d(_Conv):
+    """2-D convolution of (N, C, H, W) images by ``out_channels`` filters (see :func:`F.conv2d`).
+
+    ``weight`` has shape (out_channels, in_channels / groups, kh, kw), ``bias``
+    (out_channels,). Initialized as in PyTorch: both uniform on [-1/sqrt(fan_in),
+    1/sqrt(fan_in)], fan_in = in_channels / groups * kh * kw, the values one output reads.
+    ``padding_mode`` is what the border holds: ``"zeros"``, or the image's own values
+    ``"reflect"``-ed, ``"replicate"``-d or wrapped around (``"circular"``), as
+    :func:`F.pad` makes them.
+    """
+
+    _dims = 2
+    _convolve = staticmethod(F.conv2d)
+
+
+class _MaxPool(Module):
+    """What MaxPool1d and MaxPool2d share: PyTorch's arguments, kept as given, and its repr.
+
+    A subclass sets ``_pool`` (the function).
+    """
+
+    _pool: Callable[..., Tensor | tuple[Tensor, Tensor]]
 
     def __init__(
         self,
-        kernel_size: IntPair,
-        stride: IntPair | None = None,
-        padding: IntPair = 0,
-        dilation: IntPair = 1,
+        kernel_size: IntTuple,
+        stride: IntTuple | None = None,
+        padding: IntTuple = 0,
+        dilation: IntTuple = 1,
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
@@ -135,7 +171,7 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        return F.max_pool2d(
+        return self._pool(
             x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
         )
 
@@ -146,7 +182,52 @@ class MaxPool2d(Module):
         )
 
 
-class AvgPool2d(Module):
+class MaxPool1d(_MaxPool):
+    """The largest value in each window of a sequence (see :func:`F.max_pool1d`); ``stride`` defaults to ``kernel_size``."""
+
+    _pool = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPool):
+    """The largest value in each window (see :func:`F.max_pool2d`); ``stride`` defaults to ``kernel_size``."""
+
+    _pool = staticmethod(F.max_pool2d)
+
+
+class _AvgPool(Module):
+    """What AvgPool1d and AvgPool2d share: PyTorch's repr."""
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPool):
+    """The mean of each window of a sequence (see :func:`F.avg_pool1d`); ``stride`` defaults to ``kernel_size``.
+
+    As PyTorch's, it keeps ``kernel_size``, ``stride`` and ``padding`` as tuples of one int.
+    """
+
+    def __init__(
+        self,
+        kernel_size: IntSingle,
+        stride: IntSingle | None = None,
+        padding: IntSingle = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = _per_axis(kernel_size, "kernel_size", "AvgPool1d", 1, 1)
+        self.stride = self.kernel_size if stride is None else _per_axis(stride, "stride", "AvgPool1d", 1, 1)
+        self.padding = _per_axis(padding, "padding", "AvgPool1d", 0, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        )
+
+
+class AvgPool2d(_AvgPool):
     """The mean of each window (see :func:`F.avg_pool2d`); ``stride`` defaults to ``kernel_size``."""
 
     def __init__(
@@ -174,9 +255,6 @@ class AvgPool2d(Module):
             self.count_include_pad,
             self.divisor_override,
         )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):

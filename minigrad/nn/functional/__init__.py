@@ -8,9 +8,10 @@ those primitives gives, and the tests check that this equals the hand-derived fo
 
 By file: ``layers`` (linear, dropout, dropout2d, one_hot, embedding),
 ``activations``, ``losses``, ``normalization`` (batch_norm, layer_norm, group_norm),
-``padding`` (pad), ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold) and
-``adaptive`` (adaptive_avg_pool2d, adaptive_max_pool2d); softmax, log_softmax, sigmoid
-and tanh come from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
+``padding`` (pad), ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold),
+``convolution1d`` (conv1d, max_pool1d, avg_pool1d) and ``adaptive``
+(adaptive_avg_pool2d, adaptive_max_pool2d); softmax, log_softmax, sigmoid and tanh come
+from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
 from minigrad.composite import log_softmax, softmax
@@ -30,6 +31,7 @@ from minigrad.nn.functional.convolution import (
     max_pool2d,
     unfold,
 )
+from minigrad.nn.functional.convolution1d import avg_pool1d, conv1d, max_pool1d
 from minigrad.nn.functional.layers import (
     dropout,
     dropout2d,
@@ -58,10 +60,12 @@ from minigrad.ops import sigmoid, tanh
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
     "cross_entropy",
     "dropout",
@@ -77,6 +81,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
