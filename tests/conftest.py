@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,30 @@ def assert_gradcheck(
     ]
     check = mg.gradgradcheck if second_order else mg.gradcheck
     assert check(fn, tensors, **tolerances) is True
+
+
+@contextlib.contextmanager
+def parameters_replaced(module: nn.Module, tensors: list[mg.Tensor]):
+    """Make ``module`` compute with ``tensors`` in place of its parameters, in order.
+
+    gradcheck hands its function float64 copies of the inputs, so a check with respect to
+    the parameters must run the module on those copies. Forward reads each parameter as
+    an attribute, so the attribute is swapped (past Module.__setattr__, which would
+    rightly refuse a plain Tensor) and put back afterwards.
+    """
+    slots = [
+        (owner, name)
+        for _, owner in module.named_modules()
+        for name, _ in owner.named_parameters(recurse=False)
+    ]
+    originals = [getattr(owner, name) for owner, name in slots]
+    for (owner, name), tensor in zip(slots, tensors):
+        object.__setattr__(owner, name, tensor)
+    try:
+        yield
+    finally:
+        for (owner, name), original in zip(slots, originals):
+            object.__setattr__(owner, name, original)
 
 
 def random_array(*shape: int, positive: bool = False, seed: int = 0) -> np.ndarray:

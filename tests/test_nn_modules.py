@@ -5,13 +5,20 @@ parameter.py; what is particular to batch norm is in test_batchnorm.py, and savi
 files in test_serialization.py.
 """
 
-import contextlib
 import math
 import re
 
 import numpy as np
 import pytest
-from conftest import assert_gradcheck, assert_same_arrays, make_model, random_array, snapshot, train_steps
+from conftest import (
+    assert_gradcheck,
+    assert_same_arrays,
+    make_model,
+    parameters_replaced,
+    random_array,
+    snapshot,
+    train_steps,
+)
 
 import minigrad as mg
 import minigrad.nn.functional as F  # noqa: N812
@@ -39,30 +46,6 @@ PYTORCH_REPR = """Sequential(
 
 
 # ---- gradcheck of every module, in train and eval mode -------------------------------------
-
-
-@contextlib.contextmanager
-def parameters_replaced(module: nn.Module, tensors: list[mg.Tensor]):
-    """Make ``module`` compute with ``tensors`` in place of its parameters, in order.
-
-    gradcheck hands its function float64 copies of the inputs, so a check with respect to
-    the parameters must run the module on those copies. Forward reads each parameter as
-    an attribute, so the attribute is swapped (past Module.__setattr__, which would
-    rightly refuse a plain Tensor) and put back afterwards.
-    """
-    slots = [
-        (owner, name)
-        for _, owner in module.named_modules()
-        for name, _ in owner.named_parameters(recurse=False)
-    ]
-    originals = [getattr(owner, name) for owner, name in slots]
-    for (owner, name), tensor in zip(slots, tensors):
-        object.__setattr__(owner, name, tensor)
-    try:
-        yield
-    finally:
-        for (owner, name), original in zip(slots, originals):
-            object.__setattr__(owner, name, original)
 
 
 def assert_module_gradcheck(module: nn.Module, x: np.ndarray, *rest) -> None:

@@ -4,6 +4,7 @@
 """
 
 from minigrad.nn import functional, init, utils
+from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minigrad.nn.conv import (
     AdaptiveAvgPool2d,
@@ -99,6 +100,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "ParameterDict",

@@ -9,8 +9,9 @@ those primitives gives, and the tests check that this equals the hand-derived fo
 By file: ``layers`` (linear, dropout, dropout2d, one_hot, embedding),
 ``activations``, ``losses``, ``normalization`` (batch_norm, layer_norm, group_norm),
 ``padding`` (pad), ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold),
-``convolution1d`` (conv1d, max_pool1d, avg_pool1d) and ``adaptive``
-(adaptive_avg_pool2d, adaptive_max_pool2d); softmax, log_softmax, sigmoid and tanh come
+``convolution1d`` (conv1d, max_pool1d, avg_pool1d), ``adaptive``
+(adaptive_avg_pool2d, adaptive_max_pool2d) and ``attention``
+(scaled_dot_product_attention); softmax, log_softmax, sigmoid and tanh come
 from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
@@ -24,6 +25,7 @@ from minigrad.nn.functional.activations import (
     softplus,
 )
 from minigrad.nn.functional.adaptive import adaptive_avg_pool2d, adaptive_max_pool2d
+from minigrad.nn.functional.attention import scaled_dot_product_attention
 from minigrad.nn.functional.convolution import (
     avg_pool2d,
     conv2d,
@@ -88,6 +90,7 @@ __all__ = [
     "one_hot",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
