@@ -48,6 +48,18 @@ CASES = [
         ["CNN", "MLP", "weights    1,946    2,320", "test accuracy on the 500 held-out digits"],
         ["filters.png", "conv2d_graph.svg", "conv2d_graph.png", "conv2d_backward.svg", "conv2d_backward.png"],
     ),
+    Example(
+        "attention_sort.py",
+        ["--quick"],
+        ["17,994 weights", "held-out accuracy", "of sequences sorted right", "->  predicted"],
+        [
+            "attention.png",
+            "attention_graph.svg",
+            "attention_graph.png",
+            "attention_backward.svg",
+            "attention_backward.png",
+        ],
+    ),
 ]
 
 
