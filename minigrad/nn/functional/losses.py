@@ -151,9 +151,16 @@ def _check_class_indices(
     op_name: str,
 ) -> None:
     if target.shape != sample_shape or target.dtype.kind not in "iu":
+        hint = ""
+        if len(input_shape) >= 3 and target.shape == input_shape[:-1]:
+            # (N, L, C) scores with (N, L) targets: a sequence model's layout, not PyTorch's
+            hint = (
+                f". The classes go on axis 1, as in PyTorch: for {input_name} of shape (N, L, C) pass "
+                f"input.swapaxes(1, 2), or input.reshape(-1, {input_shape[-1]}) with target.reshape(-1)"
+            )
         raise ValueError(
             f"{op_name}: expected integer class indices of shape {sample_shape} for {input_name} of "
-            f"shape {input_shape}, got {target.dtype} of shape {target.shape}"
+            f"shape {input_shape}, got {target.dtype} of shape {target.shape}{hint}"
         )
 
 
