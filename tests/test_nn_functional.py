@@ -415,7 +415,6 @@ def test_cross_entropy_of_one_sample_needs_one_index():
         F.cross_entropy(mg.tensor(1.0), np.array(0))
 
 
-# PyTorch's weight, ignore_index and label_smoothing, written out with numpy for (N, C) logits.
 def test_cross_entropy_of_a_sequence_models_layout_says_where_the_classes_go():
     logits, target = mg.randn(4, 6, 10), np.zeros((4, 6), dtype=np.int64)
     with pytest.raises(ValueError, match=r"classes go on axis 1.*input.swapaxes\(1, 2\).*reshape\(-1, 10\)"):
@@ -424,6 +423,7 @@ def test_cross_entropy_of_a_sequence_models_layout_says_where_the_classes_go():
     np.testing.assert_allclose(F.cross_entropy(logits.swapaxes(1, 2), target).data, expected.data, rtol=1e-6)
 
 
+# PyTorch's weight, ignore_index and label_smoothing, written out with numpy for (N, C) logits.
 def cross_entropy_reference(
     logits, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"
 ):
