@@ -61,6 +61,7 @@ from minigrad.nn.padding import (
     ZeroPad2d,
 )
 from minigrad.nn.parameter import Parameter
+from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -85,11 +86,15 @@ __all__ = [
     "Flatten",
     "Fold",
     "GELU",
+    "GRU",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -105,6 +110,8 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
+    "RNN",
+    "RNNCell",
     "ReLU",
     "ReflectionPad1d",
     "ReflectionPad2d",

@@ -10,8 +10,9 @@ By file: ``layers`` (linear, dropout, dropout2d, one_hot, embedding),
 ``activations``, ``losses``, ``normalization`` (batch_norm, layer_norm, group_norm),
 ``padding`` (pad), ``convolution`` (conv2d, max_pool2d, avg_pool2d, unfold, fold),
 ``convolution1d`` (conv1d, max_pool1d, avg_pool1d), ``adaptive``
-(adaptive_avg_pool2d, adaptive_max_pool2d) and ``attention``
-(scaled_dot_product_attention); softmax, log_softmax, sigmoid and tanh come
+(adaptive_avg_pool2d, adaptive_max_pool2d), ``attention``
+(scaled_dot_product_attention) and ``recurrent`` (rnn_tanh_cell, rnn_relu_cell,
+lstm_cell, gru_cell); softmax, log_softmax, sigmoid and tanh come
 from :mod:`minigrad.composite` and :mod:`minigrad.ops`.
 """
 
@@ -57,6 +58,7 @@ from minigrad.nn.functional.normalization import (
     layer_norm,
 )
 from minigrad.nn.functional.padding import pad
+from minigrad.nn.functional.recurrent import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from minigrad.ops import sigmoid, tanh
 
 __all__ = [
@@ -77,12 +79,14 @@ __all__ = [
     "fold",
     "gelu",
     "group_norm",
+    "gru_cell",
     "huber_loss",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "lstm_cell",
     "max_pool1d",
     "max_pool2d",
     "mse_loss",
@@ -90,6 +94,8 @@ __all__ = [
     "one_hot",
     "pad",
     "relu",
+    "rnn_relu_cell",
+    "rnn_tanh_cell",
     "scaled_dot_product_attention",
     "sigmoid",
     "silu",
