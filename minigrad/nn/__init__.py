@@ -62,6 +62,7 @@ from minigrad.nn.padding import (
 )
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -124,6 +125,8 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unfold",
     "ZeroPad1d",
     "ZeroPad2d",
