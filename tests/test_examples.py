@@ -60,6 +60,17 @@ CASES = [
             "attention_backward.png",
         ],
     ),
+    Example(
+        "lstm_sum.py",
+        ["--quick"],
+        [
+            "LSTM 5,962 weights, RNN 1,738 weights",
+            "held-out accuracy per step",
+            "LSTM predicted",
+            "RNN predicted",
+        ],
+        ["lstm_states.png", "lstm_graph.svg", "lstm_graph.png", "lstm_backward.svg", "lstm_backward.png"],
+    ),
 ]
 
 
