@@ -32,7 +32,7 @@ def rnn_tanh_cell(
     b_hh: Tensor | None = None,
 ) -> Tensor:
     """The Elman cell: ``h' = tanh(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh)``."""
-    return ops.tanh(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
+    return ops.tanh(_both_maps(input, hx, w_ih, w_hh, b_ih, b_hh))
 
 
 @composite
@@ -45,7 +45,14 @@ def rnn_relu_cell(
     b_hh: Tensor | None = None,
 ) -> Tensor:
     """The Elman cell with ReLU: ``h' = relu(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh)``."""
-    return ops.relu(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
+    return ops.relu(_both_maps(input, hx, w_ih, w_hh, b_ih, b_hh))
+
+
+def _both_maps(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None
+) -> Tensor:
+    """The input's linear map plus the state's: what an Elman cell's nonlinearity and an LSTM's gates take."""
+    return linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)
 
 
 @composite
@@ -69,7 +76,7 @@ def lstm_cell(
     gradient is not squashed by a tanh at every step, as a plain RNN's is.
     """
     h, c = hx
-    gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    gates = _both_maps(input, h, w_ih, w_hh, b_ih, b_hh)
     input_gate, forget_gate, cell_gate, output_gate = chunk(gates, 4, axis=-1)
     c_next = ops.sigmoid(forget_gate) * c + ops.sigmoid(input_gate) * ops.tanh(cell_gate)
     h_next = ops.sigmoid(output_gate) * ops.tanh(c_next)
