@@ -1,4 +1,5 @@
-"""What the digit examples share: the data split and the order of the mini-batches.
+"""What the examples share: their command line, and for the digit examples the data split
+and the order of the mini-batches.
 
 ``batchnorm_digits.py`` and ``train_vs_eval.py`` train on the same digits, split the
 same way, so their numbers can be compared.
@@ -6,12 +7,12 @@ same way, so their numbers can be compared.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 TEST_SIZE = 500
 
@@ -30,11 +31,26 @@ class Digits:
     test_labels: np.ndarray
 
 
+def command_line(description: str, name: str) -> argparse.ArgumentParser:
+    """The options every example that writes files takes: ``--out`` (``out/<name>``) and ``--quick``.
+
+    An example with options of its own adds them to the parser this returns.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path("out") / name, help="folder to write to")
+    parser.add_argument("--quick", action="store_true", help="a short run, for CI")
+    return parser
+
+
 def load_digit_split(seed: int = 0) -> Digits:
     """The digits, 500 held out for testing (every digit in proportion), shuffled by ``seed``.
 
-    The data ships with scikit-learn: nothing is downloaded.
+    The data ships with scikit-learn: nothing is downloaded. scikit-learn is imported
+    here, so that the examples that use only the command line above start without it.
     """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     digits = load_digits()
     images = (digits.data / 16).astype(np.float32)
     train_images, test_images, train_labels, test_labels = train_test_split(

@@ -37,7 +37,6 @@ for a short smoke run.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -49,6 +48,7 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import command_line
 from threadpoolctl import threadpool_limits
 
 import minigrad as mg
@@ -258,17 +258,10 @@ def draw_attention(model: Sorter, last_input: np.ndarray, out: Path) -> list[Pat
     ]
 
 
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("out/attention_sort"), help="folder to write to")
-    parser.add_argument("--quick", action="store_true", help="a short run, for CI")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Train the sorter, print its accuracy and a few sequences, write the attention maps and graphs."""
     started = time.perf_counter()
-    arguments = parse_arguments(argv)
+    arguments = command_line(__doc__.split("\n")[0], "attention_sort").parse_args(argv)
     # Small matrices: one BLAS thread is about as fast as two, and never waits for a busy core.
     threadpool_limits(limits=1, user_api="blas")
     steps = QUICK_STEPS if arguments.quick else FULL_STEPS

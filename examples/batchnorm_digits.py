@@ -42,7 +42,7 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Digits, load_digit_split, minibatches
+from _common import Digits, command_line, load_digit_split, minibatches
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -234,9 +234,7 @@ def draw_graphs(network: nn.Sequential, data: Digits, out: Path) -> list[Path]:
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line: ``--out``, ``--quick``, and the two choices the paper leaves open."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("out/batchnorm_digits"), help="folder to write to")
-    parser.add_argument("--quick", action="store_true", help="a short run, for CI")
+    parser = command_line(__doc__.split("\n")[0], "batchnorm_digits")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="SGD's learning rate")
     parser.add_argument("--weight-scale", type=float, default=WEIGHT_SCALE, help="initial weights' std")
     return parser.parse_args(argv)

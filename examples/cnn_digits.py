@@ -30,7 +30,6 @@ for a short smoke run.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +40,7 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Digits, load_digit_split, minibatches
+from _common import Digits, command_line, load_digit_split, minibatches
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
@@ -173,17 +172,10 @@ def draw_conv2d(network: nn.Sequential, data: Digits, out: Path) -> list[Path]:
     ]
 
 
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("out/cnn_digits"), help="folder to write to")
-    parser.add_argument("--quick", action="store_true", help="a short run, for CI")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Train both networks on the same batches, print the table, write the filters and graphs."""
     started = time.perf_counter()
-    arguments = parse_arguments(argv)
+    arguments = command_line(__doc__.split("\n")[0], "cnn_digits").parse_args(argv)
     # Small matrices: one BLAS thread is about as fast as two, and never waits for a busy core.
     threadpool_limits(limits=1, user_api="blas")
     steps = QUICK_STEPS if arguments.quick else FULL_STEPS

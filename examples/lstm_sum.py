@@ -52,7 +52,6 @@ short smoke run.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,6 +62,7 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _common import command_line
 from threadpoolctl import threadpool_limits
 
 import minigrad as mg
@@ -214,17 +214,10 @@ def draw_unrolled(model: RunningSum, sequences: np.ndarray, out: Path) -> list[P
     ]
 
 
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("out/lstm_sum"), help="folder to write to")
-    parser.add_argument("--quick", action="store_true", help="a short run, for CI")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Train an LSTM and an RNN, print their accuracies and one sequence, write the states and graphs."""
     started = time.perf_counter()
-    arguments = parse_arguments(argv)
+    arguments = command_line(__doc__.split("\n")[0], "lstm_sum").parse_args(argv)
     # Small matrices: one BLAS thread is about as fast as two, and never waits for a busy core.
     threadpool_limits(limits=1, user_api="blas")
     steps = QUICK_STEPS if arguments.quick else FULL_STEPS

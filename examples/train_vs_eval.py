@@ -23,7 +23,6 @@ Writes ``running_averages.png`` into ``--out``; ``--quick`` runs fewer steps.
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +33,7 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Digits, load_digit_split, minibatches
+from _common import Digits, command_line, load_digit_split, minibatches
 
 import minigrad as mg
 import minigrad.nn.functional as F
@@ -169,10 +168,7 @@ def evaluate_in_train_mode(network: nn.Sequential, data: Digits) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Follow the running averages, then evaluate a trained network the wrong way."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("out/train_vs_eval"), help="folder to write to")
-    parser.add_argument("--quick", action="store_true", help="fewer steps, for CI")
-    arguments = parser.parse_args(argv)
+    arguments = command_line(__doc__.split("\n")[0], "train_vs_eval").parse_args(argv)
     data = load_digit_split(SEED)
 
     print("1. The running averages converge to the data's statistics.\n")
