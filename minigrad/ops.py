@@ -430,6 +430,12 @@ def _arg_extreme(find: Callable, name: str, x: Any, axis: int | None, keepdims: 
     return Tensor._wrap(find(x.data, axis=axis, keepdims=keepdims))
 
 
+def check_positive_int(value: Any, name: str, where: str) -> None:
+    """That a size or a count (``name``, an argument of ``where``) is an int of at least 1; bools are not."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
+
+
 def normalize_axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple, negatives allowed) as sorted non-negative ints."""
     if axis is None:

@@ -252,8 +252,7 @@ class MultiheadAttention(Module):
 def _check_sizes(embed_dim: int, num_heads: int, kdim: int, vdim: int, dropout: float) -> None:
     """That the sizes are positive ints, embed_dim divides into heads, and dropout is a probability."""
     for name, size in (("embed_dim", embed_dim), ("num_heads", num_heads), ("kdim", kdim), ("vdim", vdim)):
-        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size <= 0:
-            raise ValueError(f"MultiheadAttention: {name} must be a positive int, got {size!r}")
+        ops.check_positive_int(size, name, "MultiheadAttention")
     if embed_dim % num_heads:
         raise ValueError(
             f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}, "

@@ -61,11 +61,6 @@ def _rnn_mode(nonlinearity: str, name: str) -> str:
     return f"RNN_{nonlinearity.upper()}"
 
 
-def _check_size(value: Any, what: str, name: str) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
-
-
 def _weights(module: Module, suffix: str) -> list[Tensor | None]:
     """w_ih, w_hh, b_ih, b_hh of the module, named ``weight_ih{suffix}`` and so on; None for no bias."""
     names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -120,8 +115,8 @@ class _CellBase(Module):
     def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool, dtype: object) -> None:
         super().__init__()
         name = type(self).__name__
-        _check_size(input_size, "input_size", name)
-        _check_size(hidden_size, "hidden_size", name)
+        ops.check_positive_int(input_size, "input_size", name)
+        ops.check_positive_int(hidden_size, "hidden_size", name)
         self.input_size, self.hidden_size, self.bias, self._kind = input_size, hidden_size, bias, _KINDS[mode]
         _add_weights(self, "", self._kind, input_size, hidden_size, bias, dtype)
 
@@ -222,7 +217,7 @@ class _RNNBase(Module):
             ("hidden_size", hidden_size),
             ("num_layers", num_layers),
         ):
-            _check_size(value, what, name)
+            ops.check_positive_int(value, what, name)
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be a probability between 0 and 1, got {dropout!r}")
         if dropout > 0 and num_layers == 1:

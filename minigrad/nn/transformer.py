@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -156,7 +155,7 @@ class TransformerEncoder(Module):
                 f"TransformerEncoder: encoder_layer must be a Module, such as a "
                 f"TransformerEncoderLayer, got {type(encoder_layer).__name__}"
             )
-        _check_positive_int("TransformerEncoder", "num_layers", num_layers)
+        ops.check_positive_int(num_layers, "num_layers", "TransformerEncoder")
         self.layers = ModuleList(copy.deepcopy(encoder_layer) for _ in range(num_layers))
         self.num_layers = num_layers
         self.norm = norm
@@ -204,15 +203,10 @@ def _activation(activation: Any) -> Callable[[Tensor], Tensor]:
     return activation
 
 
-def _check_positive_int(where: str, name: str, value: Any) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
-
-
 def _check_sizes(d_model: int, nhead: int, dim_feedforward: int) -> None:
     """That the sizes are positive ints and d_model divides into nhead heads."""
     for name, size in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
-        _check_positive_int("TransformerEncoderLayer", name, size)
+        ops.check_positive_int(size, name, "TransformerEncoderLayer")
     if d_model % nhead:
         raise ValueError(
             f"TransformerEncoderLayer: d_model {d_model} must be divisible by nhead {nhead}, so that "

@@ -255,8 +255,7 @@ def _conv(
             f"{function}: weight must have shape (out_channels, in_channels / groups, {_KERNEL_AXES[dims]}), "
             f"got {weight.shape}"
         )
-    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{function}: groups must be a positive int, got {groups!r}")
+    ops.check_positive_int(groups, "groups", function)
     (out_channels, group_channels), kernel_size = weight.shape[:2], weight.shape[2:]
     if x.shape[1] != group_channels * groups:
         raise ValueError(

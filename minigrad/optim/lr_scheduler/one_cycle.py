@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from minigrad import ops
 from minigrad.optim.lr_scheduler.base import (
     LRScheduler,
     _check_last_epoch,
@@ -25,11 +26,6 @@ class _Phase(NamedTuple):
     lr_to: str
     momentum_from: str
     momentum_to: str
-
-
-def _check_positive_int(value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"OneCycleLR: {what} must be a positive int, got {value!r}")
 
 
 class OneCycleLR(LRScheduler):
@@ -133,10 +129,10 @@ class OneCycleLR(LRScheduler):
                     "OneCycleLR: pass total_steps, or both epochs and steps_per_epoch "
                     "(total_steps = epochs * steps_per_epoch)"
                 )
-            _check_positive_int(epochs, "epochs")
-            _check_positive_int(steps_per_epoch, "steps_per_epoch")
+            ops.check_positive_int(epochs, "epochs", "OneCycleLR")
+            ops.check_positive_int(steps_per_epoch, "steps_per_epoch", "OneCycleLR")
             total_steps = epochs * steps_per_epoch
-        _check_positive_int(total_steps, "total_steps")
+        ops.check_positive_int(total_steps, "total_steps", "OneCycleLR")
         if not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start}")
         if pct_start * total_steps == 1:
