@@ -264,7 +264,7 @@ def _check_sizes(embed_dim: int, num_heads: int, kdim: int, vdim: int, dropout: 
 
 def _as_additive(mask: Any, name: str, shapes: list[tuple[int, ...]], dtype: np.dtype) -> Tensor:
     """A mask as numbers added to the scores: a bool mask's True as -inf, a float mask as it is."""
-    array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    array = np.asarray(mask)  # a tensor's numbers, or an array's or a list's
     if array.dtype.kind not in "bf":
         raise TypeError(
             f"MultiheadAttention: {name} must be bool (True leaves out) or float (added to the "

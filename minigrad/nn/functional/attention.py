@@ -182,7 +182,7 @@ def _check_options(
             f"{_NAME}: pass attn_mask or is_causal=True, not both; to combine them, pass "
             f"attn_mask & np.tril(np.ones((L, S), dtype=bool)) as a bool mask"
         )
-    mask = _array(attn_mask)
+    mask = np.asarray(attn_mask)  # a tensor's numbers, or an array's or a list's
     if mask.dtype.kind not in "bf":
         raise TypeError(
             f"{_NAME}: attn_mask must be bool (True takes part) or float (added to the scores), "
@@ -199,11 +199,6 @@ def _check_options(
         )
 
 
-def _array(mask: Any) -> np.ndarray:
-    """The numbers of a mask given as a tensor, an array or a list."""
-    return mask.data if isinstance(mask, Tensor) else np.asarray(mask)
-
-
 def _repeat_heads(tensor: Tensor, query_heads: int) -> Tensor:
     """Each head of ``tensor`` (axis -3) repeated, in a row, until there are ``query_heads``."""
     repeats = query_heads // tensor.shape[-3]
@@ -212,8 +207,9 @@ def _repeat_heads(tensor: Tensor, query_heads: int) -> Tensor:
 
 def _masked(scores: Tensor, attn_mask: Any) -> Tensor:
     """Scores with a bool mask's False entries set to -inf, or a float mask added."""
-    if _array(attn_mask).dtype == bool:
-        return ops.where(_array(attn_mask), scores, -np.inf)
+    mask = np.asarray(attn_mask)
+    if mask.dtype == bool:
+        return ops.where(mask, scores, -np.inf)
     return scores + ops.astype(ops._tensor(attn_mask), scores.dtype)
 
 
