@@ -327,18 +327,27 @@ class Op:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Compute the op on ``inputs``; record it if any input requires grad."""
         op = cls()
-        data = op.forward(*[tensor.data for tensor in inputs], **params)
-        if not _state.grad_enabled:
-            return Tensor._wrap(data)
-        needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
-        if True not in needs_input_grad:
+        # Most ops have two inputs and no parameters, and that case is spelled out: in
+        # Python 3.11 a call with *args or **kwargs costs 0.2-0.4 µs more than a plain call,
+        # and a list comprehension 0.15 µs; together, a sixth of a long chain's time.
+        two_inputs = len(inputs) == 2 and not params
+        if two_inputs:
+            a, b = inputs
+            data = op.forward(a.data, b.data)
+            needs_input_grad = (a.requires_grad, b.requires_grad)
+        else:
+            data = op.forward(*[tensor.data for tensor in inputs], **params)
+            needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
+        if not _state.grad_enabled or True not in needs_input_grad:
             return Tensor._wrap(data)
         needs_input_grad, reads_out, inputs_read = cls._reading.get(needs_input_grad) or cls._what_rule_reads(
             needs_input_grad
         )
         # An input made by a recorded op is linked through that op; any other (a leaf, a
         # constant) is held as it is. Ops have no __bool__, so `or` picks the op.
-        op.parents = tuple([tensor.op or tensor for tensor in inputs])
+        op.parents = (
+            (a.op or a, b.op or b) if two_inputs else tuple([tensor.op or tensor for tensor in inputs])
+        )
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
@@ -467,7 +476,9 @@ def _backpropagate(
     grads: dict[int, Any] = {}
     nodes = {id(node): node for node in map(_node, roots)}  # each once
     for root, grad in zip(roots, root_grads):
-        _add_into(grads, _node(root), grad if create_graph else grad.data)
+        node, grad = _node(root), (grad if create_graph else grad.data)
+        previous = grads.get(id(node))  # a root given twice gets the sum of its gradients
+        grads[id(node)] = grad if previous is None else _sum_of_uses(node, previous, grad)
     uses = _count_uses(list(nodes.values()))
     leading = set() if wanted is None else _leading_to(list(nodes.values()), wanted)
     ready = [node for key, node in nodes.items() if not uses[key]]
@@ -499,13 +510,19 @@ def _backpropagate(
                     _state.scope, _state.grad_of = node.scope, node
                     input_grads = node.backward(grad, node.output, *node.inputs)
                     _check_recorded(node, input_grads)
+                elif len(node.parents) == 2:  # the same as below, spelled out (see Op.apply)
+                    a, b = node.parents
+                    input_grads = node.backward(grad, node.saved, _saved_array(a), _saved_array(b))
                 else:
                     input_grads = node.backward(grad, node.saved, *map(_saved_array, node.parents))
                 for parent, needed, input_grad in zip(node.parents, node.needs_input_grad, input_grads):
                     if needed:
-                        if input_grad is not None:
-                            _add_into(grads, parent, input_grad)
                         key = id(parent)
+                        if input_grad is not None:
+                            previous = grads.get(key)
+                            grads[key] = (
+                                input_grad if previous is None else _sum_of_uses(parent, previous, input_grad)
+                            )
                         uses[key] -= 1
                         if not uses[key]:
                             ready.append(parent)
@@ -574,28 +591,22 @@ def _as_gradient(grad: Any) -> Tensor:
     return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad))
 
 
-def _add_into(grads: dict[int, Any], node: Op | Tensor, grad: Any) -> None:
-    """Add one use's contribution to the gradient of ``node``'s result.
+def _sum_of_uses(node: Op | Tensor, previous: Any, grad: Any) -> Any:
+    """The gradient of ``node``'s result so far, ``previous``, plus one more use's contribution.
 
     A result used several times gets the sum of the gradients of its uses (the
     multivariate chain rule). When that sum is recorded, its add sits in the scope
     where the result was made and is marked ``sums_gradients``, so a drawing can say so.
     """
-    key = id(node)
-    previous = grads.get(key)
-    if previous is None:
-        grads[key] = grad
-        return
     if not isinstance(grad, Tensor):  # arrays: nothing is recorded
-        grads[key] = previous + grad
-        return
+        return previous + grad
     current_scope = _state.scope
     _state.scope = () if isinstance(node, Tensor) else node.scope
     total = previous + grad
     _state.scope = current_scope
     if total.op is not None:
         total.op.sums_gradients = True
-    grads[key] = total
+    return total
 
 
 def _retain(op: Op, grad: Any, handed_out: set[int]) -> None:

@@ -216,7 +216,7 @@ def _elementwise(
             # x * 2.0, the commonest call, the short way: to what as_tensors and the
             # broadcasting check below conclude for it (a constant of x's dtype, nothing
             # to broadcast), a microsecond less of Python, a sixth of a chain's build.
-            return op.apply(a, _as_tensor(b, a.data.dtype))
+            return op.apply(a, _number_constant(b, a.data.dtype, b == 0 and math.copysign(1.0, b) < 0))
     tensors = as_tensors(values)
     if also_broadcast_with or _need_broadcasting(tensors):
         shape = broadcast_shapes(op.name, *[tensor.shape for tensor in tensors], *also_broadcast_with)
