@@ -714,9 +714,12 @@ class MatMul(Op):
     d/da = grad @ b^T,  d/db = a^T @ grad, with ^T swapping the last two axes.
     """
 
-    reads = (0, 1)
+    reads = {0: (1,), 1: (0,)}
 
     def forward(self, a, b):
+        # Which inputs are laid out transposed in memory (see backward), noted here so
+        # that the rule for one input reads only the other's numbers.
+        self.transposed = (_is_transposed(a), _is_transposed(b))
         return a @ b
 
     def backward(self, grad, out, a, b):
@@ -725,15 +728,12 @@ class MatMul(Op):
         # (grad^T @ a)^T for b: the same numbers, in that input's own memory order, so
         # a weight's gradient comes out in the weight's row order and the optimizer
         # reads both arrays in order.
+        a_transposed, b_transposed = self.transposed
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = (
-                _swap_last_axes(b @ _swap_last_axes(grad)) if _is_transposed(a) else grad @ _swap_last_axes(b)
-            )
+            grad_a = _swap_last_axes(b @ _swap_last_axes(grad)) if a_transposed else grad @ _swap_last_axes(b)
         if self.needs_input_grad[1]:
-            grad_b = (
-                _swap_last_axes(_swap_last_axes(grad) @ a) if _is_transposed(b) else _swap_last_axes(a) @ grad
-            )
+            grad_b = _swap_last_axes(_swap_last_axes(grad) @ a) if b_transposed else _swap_last_axes(a) @ grad
         return grad_a, grad_b
 
 
