@@ -34,14 +34,16 @@ Node = TypeVar("Node")  # what dependency_order walks: tensors for drawings, ops
 
 
 class _GraphState:
-    """What the next recorded op is tagged with, and whether ops are recorded at all."""
+    """What the next recorded op is tagged with, whether ops are recorded at all, and how
+    many changes in place have been made so far (see :func:`mark_changed`)."""
 
-    __slots__ = ("grad_enabled", "scope", "grad_of")
+    __slots__ = ("grad_enabled", "scope", "grad_of", "changes")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.scope: tuple[Scope, ...] = ()
         self.grad_of: Op | None = None
+        self.changes = 0
 
 
 _state = _GraphState()
@@ -175,6 +177,49 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
+def mark_changed(tensor: Tensor) -> None:
+    """Note that ``tensor``'s numbers were just changed in place (``add_``, an optimizer's step, ...).
+
+    Each recorded op notes how many such changes had been made when it was recorded
+    (``recorded_at``), and backward refuses to run a rule that would read numbers
+    changed after that: its gradient would come from numbers the forward never saw.
+    What is marked is the memory, so every tensor and view sharing it (``x.T``,
+    ``x.detach()``) counts as changed, as in PyTorch, where views share a version
+    count. Changes made through ``.data`` are not noticed, as in PyTorch.
+    """
+    _state.changes += 1
+    owner = _memory_owner(tensor.data)
+    mark = _changes_to_memory.get(id(owner))
+    if mark is not None and mark[0]() is owner:
+        mark[1] = _state.changes
+    else:  # the first change: the entry goes when the memory does
+        key = id(owner)
+        _changes_to_memory[key] = [
+            weakref.ref(owner, lambda _: _changes_to_memory.pop(key, None)),
+            _state.changes,
+        ]
+
+
+# When the memory of each array changed in place (by id of the array that owns it) was last changed.
+_changes_to_memory: dict[int, list[Any]] = {}
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory: itself, or the base its view was taken from."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _changed_since(array: np.ndarray | None, recorded_at: int) -> bool:
+    """Whether ``array``'s memory was changed in place after the ``recorded_at``-th change."""
+    if array is None:
+        return False
+    owner = _memory_owner(array)
+    mark = _changes_to_memory.get(id(owner))
+    return mark is not None and mark[0]() is owner and mark[1] > recorded_at
+
+
 # ---- scopes: which composite or module made a node ---------------------------------
 
 
@@ -262,8 +307,8 @@ class Op:
     After :meth:`apply`, an op that was recorded also has ``parents`` (for each input,
     the op that made it, or the tensor itself for a leaf or a constant),
     ``needs_input_grad``, ``saved``, ``scope`` (the composite and module calls it was
-    made in) and ``grad_of`` (the op whose backward rule made it, if any); ``inputs``
-    gives the input tensors.
+    made in), ``grad_of`` (the op whose backward rule made it, if any) and
+    ``recorded_at`` (see :func:`mark_changed`); ``inputs`` gives the input tensors.
 
     **What the graph keeps.** An op holds its input *ops* (and leaf tensors), not the
     intermediate tensors themselves, and it keeps a result's numbers (``saved``) only
@@ -286,6 +331,7 @@ class Op:
         "needs_input_grad",
         "scope",
         "grad_of",
+        "recorded_at",
         "saved",
         "out_shape",
         "out_dtype",
@@ -351,6 +397,7 @@ class Op:
         op.needs_input_grad = needs_input_grad
         op.scope = _state.scope
         op.grad_of = _state.grad_of
+        op.recorded_at = _state.changes
         op.saved = data if reads_out else None
         for position in inputs_read:
             producer = inputs[position].op
@@ -422,8 +469,9 @@ def _node(tensor: Tensor) -> Op | Tensor:
     return tensor.op or tensor
 
 
-def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
-    """How many recorded uses, among the ops that ``roots`` depend on, each node has.
+def _count_uses(roots: Sequence[Op | Tensor]) -> tuple[dict[int, int], list[Op]]:
+    """How many recorded uses, among the ops that ``roots`` depend on, each node has;
+    and the ops among them recorded before the latest change in place (usually none).
 
     Only uses whose op needs the input's gradient count. A node's gradient is
     complete, and its own backward rule can run, once each of these uses has passed
@@ -435,8 +483,11 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
     """
     uses = {id(root): 0 for root in roots}
     stack = [root for root in roots if isinstance(root, Op)]
+    recorded_before_a_change = []
     while stack:
         node = stack.pop()
+        if node.recorded_at != _state.changes:
+            recorded_before_a_change.append(node)
         for parent, needed in zip(node.parents, node.needs_input_grad):
             if needed:
                 key = id(parent)
@@ -452,7 +503,29 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> dict[int, int]:
                             f"but only floating-point tensors can have gradients (requires_grad was set "
                             f"directly; requires_grad_() refuses it). Convert it with .astype(np.float32)"
                         )
-    return uses
+    return uses, recorded_before_a_change
+
+
+def _check_unchanged(op: Op) -> None:
+    """Refuse to run ``op``'s rule if it would read numbers changed in place since ``op`` was recorded."""
+    _, reads_out, inputs_read = type(op)._reading[op.needs_input_grad]
+    read = [(op.saved, f"its own result, of shape {op.out_shape}")] if reads_out else []
+    for position in inputs_read:
+        parent = op.parents[position]
+        if isinstance(parent, Tensor):
+            named = f" ({parent.name!r})" if parent.name else ""
+            read.append((parent.data, f"a tensor of shape {parent.shape}{named}"))
+        else:
+            read.append((parent.saved, f"the result of {parent.name}, of shape {parent.out_shape},"))
+    for array, what in read:
+        if _changed_since(array, op.recorded_at):
+            raise RuntimeError(
+                f"backward: the rule of {op.name} reads {what} whose numbers were changed in place "
+                f"(by an optimizer's step, add_, +=, copy_, ...; or those of a tensor it is a view of) "
+                f"after {op.name} was recorded, so its gradient would come from numbers the forward "
+                f"never used (PyTorch raises here too). Compute the forward again after the change, or "
+                f"change a copy (.clone()). No gradient was added anywhere"
+            )
 
 
 def _backpropagate(
@@ -479,8 +552,11 @@ def _backpropagate(
         node, grad = _node(root), (grad if create_graph else grad.data)
         previous = grads.get(id(node))  # a root given twice gets the sum of its gradients
         grads[id(node)] = grad if previous is None else _sum_of_uses(node, previous, grad)
-    uses = _count_uses(list(nodes.values()))
+    uses, recorded_before_a_change = _count_uses(list(nodes.values()))
     leading = set() if wanted is None else _leading_to(list(nodes.values()), wanted)
+    for op in recorded_before_a_change:  # before any gradient is added anywhere
+        if wanted is None or id(op) in leading:  # its rule will run
+            _check_unchanged(op)
     ready = [node for key, node in nodes.items() if not uses[key]]
     found: dict[int, Tensor] = {}
     # The memory of every gradient handed out so far, starting with the caller's own

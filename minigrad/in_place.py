@@ -1,10 +1,11 @@
 """Changing a tensor's numbers in place: ``p -= lr * p.grad``, ``p.add_(g, alpha=-lr)``, ``w.zero_()``.
 
-A backward rule reads its op's inputs' numbers when backward runs, and minigrad does
-not track whether they changed since the op was recorded (PyTorch counts versions and
-raises at backward). Changing a tensor that a graph still reads changes that graph's
-gradients, as changing ``t.data`` does; so change parameters between a backward and
-the next forward, as the optimizers do. Which tensors change in place:
+A backward rule reads its op's inputs' numbers when backward runs, so a change made
+after the op was recorded would give a gradient of numbers the forward never used.
+Every change here is noted (:func:`minigrad.engine.mark_changed`), and backward
+refuses to run a rule that would read changed numbers, as PyTorch does; so change
+parameters between a backward and the next forward, as the optimizers do. (Changing
+``t.data`` itself goes unnoticed, as in PyTorch.) Which tensors change in place:
 
 - a **leaf that requires grad** (a parameter) only outside recording, inside
   ``with mg.no_grad():``, which is how parameters are updated by hand; while
@@ -73,6 +74,7 @@ def update(
             f"{name}: cannot change a {tensor.dtype} tensor of shape {tensor.shape} in place with "
             f"{_describe(values)}: {error}"
         ) from None
+    engine.mark_changed(tensor)
     return tensor
 
 

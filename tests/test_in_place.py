@@ -161,3 +161,144 @@ def test_in_place_keeps_the_dtype_and_the_shape_and_says_why_not():
     with pytest.raises(ValueError, match=r"-=: cannot change a float32 tensor of shape \(2,\).*shape \(3,\)"):
         t -= np.ones(3)
     np.testing.assert_array_equal(t.data, [0.0, 0.0])
+
+
+# ---- backward notices a change to numbers that a rule reads -------------------------------------
+
+CHANGED = r"the rule of {op} reads a tensor of shape {shape}.* changed in place .* after {op} was recorded"
+
+
+def _square_sum_then(change):
+    """``sum(w * w)`` recorded, then ``change(w)``: mul's rule reads w."""
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    loss = (w * w).sum()
+    with mg.no_grad():
+        change(w)
+    return w, loss
+
+
+@pytest.mark.parametrize("name", [*OPERATORS, *METHODS])
+def test_backward_refuses_a_rule_that_reads_a_tensor_changed_since_its_op_was_recorded(name):
+    change = {**OPERATORS, **METHODS}[name]
+    w, loss = _square_sum_then(lambda w: change(w, mg.tensor([1.0, 1.0, 1.0])))
+    with pytest.raises(RuntimeError, match=CHANGED.format(op="mul", shape=r"\(3,\)")):
+        loss.backward()
+    assert w.grad is None  # checked before any gradient was added
+    with pytest.raises(RuntimeError, match="changed in place"):
+        mg.grad(loss, [w])
+
+
+def test_a_change_that_no_rule_reads_is_fine_as_in_pytorch():
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    # mul's rule for w reads the constant 2.0, exp's reads its result, add's nothing,
+    # matmul's for w reads x: none of them reads w.
+    losses = [(w * 2.0).sum(), w.exp().sum(), (w + 1.0).sum(), (x @ w).sum()]
+    with mg.no_grad():
+        w -= 1.0
+    for loss in losses:
+        loss.backward()
+    np.testing.assert_allclose(w.grad.data, 2.0 + np.exp([1.0, 2.0, 3.0]) + 1.0 + x.data.sum(axis=0))
+
+
+def test_a_constant_that_a_rule_reads_is_noticed_too():
+    w = mg.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+    x = mg.tensor([[1.0, 2.0, 3.0]])
+    loss = (x @ w).sum()  # the rule of matmul for w reads x
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match=CHANGED.format(op="mat_mul", shape=r"\(1, 3\)")):
+        loss.backward()
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_an_error_as_in_pytorch():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(mg.ones(2, 3)).sum()
+    for p in model.parameters():
+        p.grad = mg.zeros_like(p)
+    opt.step()
+    with pytest.raises(
+        RuntimeError, match=r"the rule of mat_mul reads the result of transpose, of shape \(4, 1\),"
+    ):
+        loss.backward()
+    assert all(p.grad.data.sum() == 0 for p in model.parameters())  # nothing was added
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda model: model.load_state_dict({"weight": np.zeros((1, 3)), "bias": np.zeros(1)}),
+        lambda model: nn.init.zeros_(model.weight),
+        lambda model: nn.init.normal_(model.weight),
+    ],
+    ids=["load_state_dict", "init.zeros_", "init.normal_"],
+)
+def test_loading_and_initializing_are_changes_too(change):
+    model = nn.Linear(3, 1)
+    x = mg.ones(2, 3, requires_grad=True)
+    loss = model(x).sum() + (model.weight**2).sum()  # pow's rule reads the weight
+    change(model)
+    with pytest.raises(RuntimeError, match=r"the rule of pow reads a tensor of shape \(1, 3\)"):
+        loss.backward()
+    assert x.grad is None and model.weight.grad is None
+
+
+def test_a_view_of_the_numbers_before_a_load_keeps_them():
+    # load_state_dict gives the parameter new memory: matmul's rule reads weight.T, a
+    # view of the old, so the gradient comes from the numbers the forward used.
+    model = nn.Linear(3, 1)
+    x = mg.ones(2, 3, requires_grad=True)
+    weight = model.weight.data.copy()
+    loss = model(x).sum()
+    model.load_state_dict({"weight": np.zeros((1, 3)), "bias": np.zeros(1)})
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, np.repeat(weight, 2, axis=0))
+
+
+def test_a_change_through_another_tensor_sharing_the_memory_is_noticed():
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.detach().add_(1.0)  # the same memory, as in PyTorch, where they share a version count
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_the_usual_training_loop_and_a_graph_recorded_after_the_change_are_fine():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    x = mg.tensor(random_array(8, 3))
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    w, loss = _square_sum_then(lambda w: w.add_(1.0))
+    loss = (w * w).sum()  # recorded again after the change
+    loss.backward()
+    np.testing.assert_allclose(w.grad.data, [4.0, 6.0, 8.0])
+
+
+def test_mg_grad_checks_only_the_rules_on_the_way_to_its_inputs():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    loss = (a * 2.0).sum() + (b * b).sum()
+    with mg.no_grad():
+        b += 1.0
+    (grad_a,) = mg.grad(loss, [a])  # b's mul is off the way to a: its rule does not run
+    np.testing.assert_allclose(grad_a.data, [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        mg.grad(loss, [b])
+
+
+def test_a_recorded_backward_is_refused_too_and_the_message_names_the_tensor():
+    w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w.sin()).sum()
+    with mg.no_grad():
+        w.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"the rule of sin reads a tensor of shape \(2,\) \('w'\)"):
+        mg.grad(loss, [w], create_graph=True)

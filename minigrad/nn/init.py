@@ -6,23 +6,29 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from minigrad import random
+from minigrad import engine, random
 from minigrad.tensor import Tensor
+
+
+def _filled(tensor: Tensor, values: Any) -> Tensor:
+    """``tensor`` with ``values`` written over its numbers in place (a change backward will notice)."""
+    tensor.data[...] = values
+    engine.mark_changed(tensor)
+    return tensor
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with samples of the uniform distribution on [a, b)."""
-    tensor.data[...] = random.generator().uniform(a, b, tensor.shape)
-    return tensor
+    return _filled(tensor, random.generator().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with samples of the normal distribution N(mean, std**2)."""
-    tensor.data[...] = random.generator().normal(mean, std, tensor.shape)
-    return tensor
+    return _filled(tensor, random.generator().normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(
@@ -57,8 +63,7 @@ def trunc_normal_(
         )
     z = _standard_truncated_normal((a - mean) / std, (b - mean) / std, tensor.size)
     # mean + std * z can round one ulp past a bound.
-    tensor.data[...] = np.clip(mean + std * z, a, b).reshape(tensor.shape)
-    return tensor
+    return _filled(tensor, np.clip(mean + std * z, a, b).reshape(tensor.shape))
 
 
 def _normal_cdf(x: float) -> float:
@@ -111,8 +116,7 @@ def _redraw_rejected(
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
     """Fill with ``value``."""
-    tensor.data[...] = value
-    return tensor
+    return _filled(tensor, value)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -132,8 +136,7 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError(
             f"eye_: the identity needs a 2-D tensor such as a Linear weight, got shape {tensor.shape}"
         )
-    tensor.data[...] = np.eye(*tensor.shape)
-    return tensor
+    return _filled(tensor, np.eye(*tensor.shape))
 
 
 def fan_in(tensor: Tensor) -> int:
@@ -279,5 +282,4 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     gaussian = random.generator().standard_normal((cols, rows) if wide else (rows, cols))
     q, r = np.linalg.qr(gaussian)
     q *= np.where(np.diag(r) < 0, -1.0, 1.0)
-    tensor.data[...] = (gain * (q.T if wide else q)).reshape(tensor.shape)
-    return tensor
+    return _filled(tensor, (gain * (q.T if wide else q)).reshape(tensor.shape))

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.engine import scope
+from minigrad.engine import mark_changed, scope
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -444,6 +444,7 @@ class Module:
             updates.append((target, value))
         for target, value in updates:
             target.data = value.astype(target.dtype, copy=True)
+            mark_changed(target)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.creation import zeros_like
-from minigrad.engine import enable_grad
+from minigrad.engine import enable_grad, mark_changed
 from minigrad.tensor import Tensor
 
 
@@ -178,6 +178,7 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is not None:
                     self._update(param, group)
+                    mark_changed(param)
         return loss
 
     def _check_grads(self) -> None:

@@ -5,10 +5,9 @@ PyTorch's ``inplace`` argument, so code written for PyTorch runs, but minigrad n
 overwrites the input: with ``inplace=True`` the result is a new tensor with the same
 values, and the input keeps its own. Backward rules read the numbers that their
 inputs had when the op ran (a product's rule reads the other factor, relu's its
-result), and minigrad keeps no version count that would notice a change to them, as
-PyTorch does; writing over the input could silently corrupt gradients. Use the
-returned tensor, as ``x = F.relu(x, inplace=True)`` and ``nn.ReLU(inplace=True)``
-inside a model do.
+result), and a computed result is never changed in place in minigrad (see
+:mod:`minigrad.in_place`). Use the returned tensor, as ``x = F.relu(x, inplace=True)``
+and ``nn.ReLU(inplace=True)`` inside a model do.
 """
 
 from __future__ import annotations
