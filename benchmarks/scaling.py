@@ -44,7 +44,7 @@ except ImportError:
 from run import ChainPair, MLPPair, Settings, environment, load_average, time_pair
 
 import minigrad.nn.functional as F
-from minigrad.engine import dependency_order
+from minigrad.autograd import dependency_order
 
 FIGURE = Path(__file__).resolve().parents[1] / "docs" / "images" / "performance_scaling.png"
 

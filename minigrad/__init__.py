@@ -45,7 +45,8 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
-from minigrad.engine import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.autograd import grad
+from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (
     abs,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import engine
+from minigrad import autograd, engine
 from minigrad.tensor import Tensor
 
 
@@ -39,7 +39,7 @@ def _analytic_jacobians(output: Tensor, checked: list[Tensor]) -> list[np.ndarra
     for row in range(output.size):
         one_hot = np.zeros(output.size)
         one_hot[row] = 1.0
-        grads = engine.grad(output, checked, grad_outputs=one_hot.reshape(output.shape), allow_unused=True)
+        grads = autograd.grad(output, checked, grad_outputs=one_hot.reshape(output.shape), allow_unused=True)
         for jacobian, grad in zip(jacobians, grads):
             if grad is not None:
                 jacobian[row] = grad.data.ravel()
@@ -131,7 +131,7 @@ def gradgradcheck(
         wrt = [value for value in values if isinstance(value, Tensor) and value.requires_grad]
         with engine.enable_grad():  # gradcheck's finite differences run under no_grad
             output = _output_of(fn, values)
-            grads = engine.grad(output, wrt, grad_outputs=weights, create_graph=True, allow_unused=True)
+            grads = autograd.grad(output, wrt, grad_outputs=weights, create_graph=True, allow_unused=True)
         flat = [(g if g is not None else Tensor(np.zeros(t.shape))).reshape(-1) for g, t in zip(grads, wrt)]
         return ops.concatenate(flat)
 

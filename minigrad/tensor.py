@@ -230,7 +230,7 @@ class Tensor:
         shape. With ``create_graph=True`` the gradients are themselves recorded, so they
         can be differentiated again.
         """
-        engine.backward(self, grad, create_graph=create_graph)
+        autograd.backward(self, grad, create_graph=create_graph)
 
     def retain_grad(self) -> None:
         """Keep this computed tensor's gradient in its ``.grad`` at each backward pass.
@@ -687,4 +687,4 @@ class _FreedTensor(Tensor):
         return f"tensor(<freed>, shape={self.shape}, dtype={self.dtype}, op={type(self.op).__name__})"
 
 
-from minigrad import arrange, composite, engine, in_place, ops  # noqa: E402
+from minigrad import arrange, autograd, composite, in_place, ops  # noqa: E402

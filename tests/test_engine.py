@@ -1,4 +1,4 @@
-"""Backward semantics, higher-order gradients, mg.grad and no_grad (minigrad/engine.py)."""
+"""Backward semantics, higher-order gradients, mg.grad and no_grad (minigrad/engine.py and autograd.py)."""
 
 import weakref
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.engine import _root_grad, grad
+from minigrad.autograd import _root_grad, grad
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
 from minigrad.viz.graph import Drawing, Node, leaf_scopes, leaf_titles, recorded, walk

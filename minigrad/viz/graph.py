@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from minigrad.engine import Scope, dependency_order
+from minigrad.autograd import dependency_order
+from minigrad.engine import Scope
 from minigrad.nn import Parameter
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
