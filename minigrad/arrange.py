@@ -1,15 +1,19 @@
-"""Sorting and tiling: composites that put values in a new order or repeat them.
+"""Rearranging values: sorting, tiling, rolling, reshaping axes, triangles and diagonals.
 
-None of them has a backward rule of its own. Sorting finds an order with numpy (an
-order has no gradient) and picks the values in that order by indexing, whose rule
-sends each gradient back to the position the value came from. Tiling is a reshape,
-a ``broadcast_to`` and a reshape, so its gradient is the sum of the gradients of the
-copies, which broadcasting's rule gives.
+None of these composites has a backward rule of its own. Sorting finds an order with
+numpy (an order has no gradient) and picks the values in that order by indexing,
+whose rule sends each gradient back to the position the value came from; rolling and
+taking a diagonal are indexing too. Tiling and meshgrid are reshapes and
+``broadcast_to``, so the gradient of a value is the sum over its copies, which
+broadcasting's rule gives. A triangle is a ``where`` with a constant mask: the
+entries set to 0 get no gradient.
 """
 
 from __future__ import annotations
 
 import numbers
+import math
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -216,3 +220,233 @@ def _interleave_counts(repeats: Any, shape: tuple[int, ...], axis: int) -> np.nd
     if (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must not be negative, got {counts.tolist()}")
     return counts.reshape(-1)
+
+
+# ---- reshaping axes ---------------------------------------------------------------------
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes from ``start_dim`` to ``end_dim`` (all, by default) into one: a reshape.
+
+    A 0-d tensor becomes 1-D, as in PyTorch.
+    """
+    x = ops._tensor(x)
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = (ops.normalize_axes(axis, x.ndim, "flatten")[0] for axis in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+
+def unflatten(x: Any, axis: int, sizes: Sequence[int]) -> Tensor:
+    """Axis ``axis`` of x split into axes of lengths ``sizes``, undoing :func:`flatten`: a reshape.
+
+    One size may be -1, worked out from the others, as in PyTorch: unflattening axis 1
+    of a (5, 6) tensor into ``(2, -1)`` gives shape (5, 2, 3).
+    """
+    x = ops._tensor(x)
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"unflatten: axis must be an int, got {axis!r}")
+    (axis,) = ops.normalize_axes(axis, x.ndim, "unflatten")
+    if not isinstance(sizes, (tuple, list)) or not sizes:
+        raise ValueError(f"unflatten: sizes must be a non-empty tuple or list of ints, got {sizes!r}")
+    whole = all(isinstance(size, numbers.Integral) and not isinstance(size, bool) for size in sizes)
+    if not whole or any(size < -1 for size in sizes) or list(sizes).count(-1) > 1:
+        raise ValueError(f"unflatten: sizes must be non-negative ints, one of them -1 at most, got {sizes!r}")
+    length = x.shape[axis]
+    known = math.prod(size for size in sizes if size != -1)
+    new_sizes = tuple(length // known if size == -1 and known else int(size) for size in sizes)
+    if math.prod(new_sizes) != length:
+        raise ValueError(
+            f"unflatten: sizes {tuple(sizes)} do not multiply to the length {length} of axis {axis} "
+            f"of a tensor of shape {x.shape}; their product must be {length} (one -1 is worked out)"
+        )
+    return x.reshape(x.shape[:axis] + new_sizes + x.shape[axis + 1 :])
+
+
+@engine.composite
+def roll(x: Any, shifts: Any, axis: Any = None) -> Tensor:
+    """x with its values moved ``shifts`` places along ``axis``; those pushed off the end come back at the start.
+
+    numpy's and PyTorch's roll: ``roll([1, 2, 3], 1)`` is ``[3, 1, 2]``, and a negative
+    shift moves the other way. ``shifts`` and ``axis`` are ints, or tuples of one length
+    (a shift per axis; an axis named twice is rolled by the sum). With ``axis=None`` x
+    is rolled as one line (flattened) and keeps its shape. Each roll is indexing with
+    the positions ``(i - shift) % length``, so each gradient goes back to where its
+    value came from.
+    """
+    x = ops._tensor(x)
+    if axis is None:
+        if not isinstance(shifts, numbers.Integral):
+            raise TypeError(
+                f"roll: with axis=None x is rolled as one line, so shifts must be one int, got {shifts!r}; "
+                f"to roll several axes, give them: roll(x, {shifts!r}, axis=(0, 1, ...))"
+            )
+        return _roll_along(x.reshape(-1), int(shifts), 0).reshape(x.shape)
+    shift_per_axis = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if len(shift_per_axis) != len(axes):
+        raise ValueError(
+            f"roll: {len(shift_per_axis)} shifts {shifts!r} and {len(axes)} axes {axis!r} must pair up; "
+            f"give one shift per axis"
+        )
+    for shift, one_axis in zip(shift_per_axis, axes):
+        if not isinstance(shift, numbers.Integral):
+            raise TypeError(f"roll: shifts must be ints, got {shifts!r}")
+        (one_axis,) = ops.normalize_axes(one_axis, x.ndim, "roll")
+        x = _roll_along(x, int(shift), one_axis)
+    return x
+
+
+def _roll_along(x: Tensor, shift: int, axis: int) -> Tensor:
+    """x rolled by ``shift`` along one axis: the value at position i comes from ``(i - shift) % length``."""
+    length = x.shape[axis]
+    if length == 0 or shift % length == 0:
+        return x
+    sources = (np.arange(length) - shift) % length
+    return x[(slice(None),) * axis + (sources,)]
+
+
+@engine.composite
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: output i holds ``tensors[i]`` repeated along every other axis.
+
+    For tensors of lengths n0, n1, ... each output has shape (n0, n1, ...), and output
+    i runs along axis i: ``indexing="ij"``, matrix indexing, the default. ``"xy"``,
+    Cartesian indexing (numpy's default), swaps the first two axes, so that for
+    ``X, Y = meshgrid(x, y, indexing="xy")``, X varies along the columns (axis 1).
+    PyTorch defaults to "ij" too, but warns when indexing is not given; here "ij" is
+    simply the default. The tensors may also come as one list; a 0-d tensor counts as
+    one of length 1. Each output is a reshape and a ``broadcast_to`` of its input, so
+    the gradient of a value is the sum over its copies.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise ValueError("meshgrid: needs at least one tensor")
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'meshgrid: indexing must be "ij" or "xy", got {indexing!r}')
+    lines = [ops._tensor(tensor) for tensor in tensors]
+    for line in lines:
+        if line.ndim > 1:
+            raise ValueError(
+                f"meshgrid: takes 0-d or 1-D tensors, got one of shape {line.shape}; flatten it first"
+            )
+    lines = [line.reshape(-1) for line in lines]
+    # grid_axis[i]: the axis of the grid along which tensor i runs
+    grid_axis = list(range(len(lines)))
+    if indexing == "xy" and len(lines) > 1:
+        grid_axis[0], grid_axis[1] = 1, 0
+    shape = [0] * len(lines)
+    for line, position in zip(lines, grid_axis):
+        shape[position] = line.shape[0]
+    grids = []
+    for line, position in zip(lines, grid_axis):
+        along = [1] * len(lines)
+        along[position] = line.shape[0]
+        grids.append(line.reshape(along).broadcast_to(shape))
+    return tuple(grids)
+
+
+# ---- triangles and diagonals ------------------------------------------------------------
+
+
+def _matrices(x: Any, diagonal: Any, op_name: str) -> Tensor:
+    """x as a tensor of at least 2 dimensions (a matrix, or a batch of them), with an int ``diagonal``."""
+    x = ops._tensor(x)
+    if x.ndim < 2:
+        raise ValueError(
+            f"{op_name}: needs a matrix or a batch of matrices (at least 2 dimensions), got a tensor of "
+            f"shape {x.shape}; reshape a vector to (1, n) or (n, 1) first"
+        )
+    if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
+        raise TypeError(f"{op_name}: diagonal must be an int, got {diagonal!r}")
+    return x
+
+
+def _kept(x: Tensor, keep: np.ndarray) -> Tensor:
+    """x where the constant mask ``keep`` (over its last two axes) is True, 0 elsewhere."""
+    return ops.where(keep, x, np.zeros((), x.dtype))
+
+
+@engine.composite
+def tril(x: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of x: its values on and below the ``diagonal``-th diagonal, 0 above.
+
+    ``diagonal=0`` is the main diagonal, 1 the one above it, -1 the one below. x is a
+    matrix or a batch of them (the last two axes), as in PyTorch. A ``where`` with a
+    constant mask (numpy's ``tri``), so the values set to 0 get no gradient.
+    """
+    x = _matrices(x, diagonal, "tril")
+    return _kept(x, np.tri(*x.shape[-2:], k=int(diagonal), dtype=bool))
+
+
+@engine.composite
+def triu(x: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of x: its values on and above the ``diagonal``-th diagonal, 0 below.
+
+    The opposite of :func:`tril` (``triu(x, k) + tril(x, k - 1)`` is x), by the same
+    ``where`` with a constant mask.
+    """
+    x = _matrices(x, diagonal, "triu")
+    return _kept(x, ~np.tri(*x.shape[-2:], k=int(diagonal) - 1, dtype=bool))
+
+
+@engine.composite
+def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The ``offset``-th diagonal of the matrices that axes ``axis1`` and ``axis2`` of x hold.
+
+    numpy's and PyTorch's diagonal: ``out[..., i] = x[i, i + offset]`` over those two
+    axes, which are removed, the diagonal becoming the last axis. ``offset > 0`` is
+    above the main diagonal, ``< 0`` below it; one past the edge gives an empty
+    diagonal. It is indexing, so the gradient goes back onto the diagonal, and the rest
+    of x gets 0.
+    """
+    x = _matrices(x, offset, "diagonal")
+    rows_axis, columns_axis = (ops.normalize_axes(axis, x.ndim, "diagonal")[0] for axis in (axis1, axis2))
+    if rows_axis == columns_axis:
+        raise ValueError(
+            f"diagonal: axis1={axis1} and axis2={axis2} are the same axis of a tensor of shape {x.shape}; "
+            f"a diagonal runs through two different axes"
+        )
+    return _diagonal(x, int(offset), rows_axis, columns_axis)
+
+
+def _diagonal(x: Tensor, offset: int, rows_axis: int, columns_axis: int) -> Tensor:
+    """The ``offset``-th diagonal through two different axes of x, as its last axis: indexing."""
+    others = [position for position in range(x.ndim) if position not in (rows_axis, columns_axis)]
+    matrices = ops.transpose(x, [*others, rows_axis, columns_axis])
+    rows, columns = matrices.shape[-2:]
+    first_row, first_column = max(-offset, 0), max(offset, 0)
+    steps = np.arange(max(0, min(rows - first_row, columns - first_column)))
+    return matrices[..., steps + first_row, steps + first_column]
+
+
+@engine.composite
+def diag(x: Any, diagonal: int = 0) -> Tensor:
+    """A matrix with the vector x on its ``diagonal``-th diagonal, or the diagonal of the matrix x.
+
+    PyTorch's diag. From a 1-D x of length n: an (n + |diagonal|)-square matrix, 0 off
+    that diagonal. x, padded with zeros to the length of a row, is broadcast to every
+    row and kept by a ``where`` on the diagonal, so the gradient of x is read back
+    from the diagonal. From a 2-D x: ``diagonal(x, diagonal)``, a 1-D tensor.
+    """
+    x = ops._tensor(x)
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"diag: takes a vector (1-D) to make a matrix, or a matrix (2-D) to take its diagonal, "
+            f"got a tensor of shape {x.shape}; for the diagonals of a batch of matrices use "
+            f"diagonal(x, offset, axis1, axis2)"
+        )
+    if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
+        raise TypeError(f"diag: diagonal must be an int, got {diagonal!r}")
+    offset = int(diagonal)
+    if x.ndim == 2:
+        return _diagonal(x, offset, 0, 1)
+    padding = np.zeros(abs(offset), x.dtype)
+    # Every row is the same padded x, of which the mask keeps one entry: the entry in
+    # column j holds x[j - max(offset, 0)], so the zeros go before x above the main
+    # diagonal and after it below.
+    row = x if offset == 0 else ops.concatenate([padding, x] if offset > 0 else [x, padding])
+    return ops.where(np.eye(len(row), k=offset, dtype=bool), row, np.zeros((), x.dtype))

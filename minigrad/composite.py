@@ -95,6 +95,9 @@ def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     return -ops.max(-x, axes, keepdims)
 
 
+amin = min  # PyTorch's name: min's values, whose ties share the gradient as amin's do
+
+
 @composite
 def minimum(a: Any, b: Any) -> Tensor:
     """The elementwise minimum of a and b: ``-maximum(-a, -b)``.
@@ -126,6 +129,75 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     if max is not None:
         x = ops.where(x.data > np.asarray(max), max, x)
     return x
+
+
+clamp = clip  # PyTorch's name
+
+
+@composite
+def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
+    """x with ``value`` where ``mask`` is True (``mask`` broadcasts to x's shape): a where.
+
+    ``where(mask, value, x)``: no gradient reaches the filled entries. Used to hide
+    entries from a softmax, e.g. ``masked_fill(scores, ~allowed, -np.inf)``. ``value``
+    is a number or a 0-d tensor, converted to x's dtype (2.7 fills an int64 tensor
+    with 2), as in PyTorch.
+    """
+    x = ops._tensor(x)
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill: the mask must be boolean, got {mask.dtype}")
+    if ops.broadcast_shapes("masked_fill", mask.shape, x.shape) != x.shape:
+        raise ValueError(
+            f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's shape {x.shape}"
+        )
+    if np.ndim(value) != 0:
+        raise ValueError(
+            f"masked_fill: the value must be a number or a 0-d tensor, got shape {np.shape(value)}"
+        )
+    value = ops.astype(value, x.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(x.dtype)
+    return ops.where(mask, value, x)
+
+
+@composite
+def rsqrt(x: Any) -> Tensor:
+    """1 / sqrt(x), elementwise: a sqrt and a div. Integers give the default float dtype."""
+    return 1 / ops.sqrt(x)
+
+
+@composite
+def outer(a: Any, b: Any) -> Tensor:
+    """The outer product of two vectors: ``out[i, j] = a[i] * b[j]``, a column times a row, broadcasting."""
+    a, b = ops.as_tensors((a, b))
+    for name, vector in (("a", a), ("b", b)):
+        if vector.ndim != 1:
+            raise ValueError(
+                f"outer: takes two vectors (1-D), but {name} has shape {vector.shape}; "
+                f"flatten it first, or use broadcasting: a[..., None] * b"
+            )
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+@composite
+def bmm(a: Any, b: Any) -> Tensor:
+    """Batched matrix product of two 3-D tensors: ``out[n] = a[n] @ b[n]``, as PyTorch's bmm.
+
+    Shapes (N, n, m) and (N, m, p) give (N, n, p). Unlike :func:`~minigrad.ops.matmul`
+    it does not broadcast: both must be 3-D with the same batch length N.
+    """
+    a, b = ops.as_tensors((a, b))
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(
+            f"bmm: takes two 3-D tensors (batches of matrices), got shapes {a.shape} and {b.shape}; "
+            f"use matmul for other shapes, which also broadcasts"
+        )
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise ValueError(
+            f"bmm: shapes {a.shape} and {b.shape} do not fit: the second must be "
+            f"({a.shape[0]}, {a.shape[2]}, p), the same number of matrices, each with as many rows "
+            f"as the first's have columns"
+        )
+    return ops.matmul(a, b)
 
 
 @composite
@@ -274,16 +346,6 @@ def expand(x: Any, *sizes: Any) -> Tensor:
             )
         shape.append(int(size))
     return ops.broadcast_to(x, tuple(shape))
-
-
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge the axes from ``start_dim`` to ``end_dim`` (all, by default) into one."""
-    if x.ndim == 0:
-        return x.reshape(1)
-    start, end = (ops.normalize_axes(axis, x.ndim, "flatten")[0] for axis in (start_dim, end_dim))
-    if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
 def _largest(x: Tensor, axes: tuple[int, ...]) -> Tensor:

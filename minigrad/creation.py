@@ -1,6 +1,6 @@
-"""Making tensors: from data (``tensor``), filled (``zeros``, ``full``, ``eye``, ...),
-spaced (``arange``, ``linspace``) and random (``randn``, ``rand``, ``randint``, drawn
-from minigrad's one seeded generator).
+"""Making tensors: from data (``tensor``, ``from_numpy``), filled (``zeros``, ``full``,
+``eye``, ...), spaced (``arange``, ``linspace``) and random (``randn``, ``rand``,
+``randint``, ``randperm``, drawn from minigrad's one seeded generator).
 """
 
 from __future__ import annotations
@@ -24,9 +24,31 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory, as PyTorch's from_numpy: changing one changes the other.
+
+    The dtype is the array's own. Use :func:`tensor` for a copy.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"from_numpy: expected an np.ndarray, got {type(array).__name__}; use mg.tensor for lists and numbers"
+        )
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"from_numpy: cannot make a tensor of {array.dtype} values; a tensor holds real numbers "
+            f"(bool, int or float)"
+        )
+    return Tensor._wrap(array)
+
+
 def is_tensor(value: Any) -> bool:
     """Whether ``value`` is a Tensor (a Parameter is one)."""
     return isinstance(value, Tensor)
+
+
+def numel(x: Any) -> int:
+    """The number of elements of x (a tensor, an array or a nested list)."""
+    return x.size if isinstance(x, Tensor) else np.size(x)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
@@ -157,6 +179,19 @@ def randint(low: int = 0, high: Any = None, size: Any = None, dtype: Any = np.in
         raise TypeError(f"randint: the dtype must be an integer dtype, got {dtype}")
     shape = _shape_from((size,) if isinstance(size, Iterable) else (size,), "randint")
     return Tensor._wrap(random.generator().integers(low, high, shape, dtype=dtype))
+
+
+def randperm(n: int, dtype: Any = np.int64) -> Tensor:
+    """The integers 0 to n - 1 in random order (seed with :func:`manual_seed`): e.g. to shuffle a dataset.
+
+    ``x[randperm(len(x))]`` is x with its rows shuffled.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iuf":
+        raise TypeError(f"randperm: the dtype must be an integer or float dtype, got {dtype}")
+    return Tensor._wrap(random.generator().permutation(int(n)).astype(dtype))
 
 
 def _sample_dtype(dtype: Any, caller: str) -> np.dtype:

@@ -140,6 +140,21 @@ class no_grad(_GradMode):
     mode = False
 
 
+class inference_mode(_GradMode):
+    """PyTorch's faster no_grad; here the same as :class:`no_grad`: record nothing inside it.
+
+    ``inference_mode(False)`` records again, as :class:`enable_grad` (and as PyTorch's
+    does), so that a flag can choose: ``with mg.inference_mode(not training):``. Works
+    as a decorator too, with or without parentheses.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        return super().__new__(cls, mode)  # so that mode may be passed by name
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode  # recording is on when inference mode is off
+
+
 class enable_grad(_GradMode):
     """Record again inside ``with mg.enable_grad():``, even within ``no_grad``."""
 

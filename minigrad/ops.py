@@ -401,6 +401,36 @@ def compare(comparison: Callable, a: Any, b: Any) -> Tensor:
     return Tensor._wrap(comparison(a.data, b.data))
 
 
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Where ``|a - b| <= atol + rtol * |b|``, elementwise: a boolean tensor, never recorded.
+
+    numpy's and PyTorch's test; a and b broadcast. Infinities are close only to
+    themselves; nan is close to nothing, unless ``equal_nan`` (then to nan).
+    """
+    a, b = as_tensors((a, b))
+    broadcast_shapes("isclose", a.shape, b.shape)
+    return Tensor._wrap(np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether some value is nonzero (over ``axis``); a boolean tensor, never recorded."""
+    x = _tensor(x)
+    return Tensor._wrap(np.any(x.data, axis=normalize_axes(axis, x.ndim, "any"), keepdims=keepdims))
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether every value is nonzero (over ``axis``); a boolean tensor, never recorded."""
+    x = _tensor(x)
+    return Tensor._wrap(np.all(x.data, axis=normalize_axes(axis, x.ndim, "all"), keepdims=keepdims))
+
+
+def count_nonzero(x: Any, axis: Any = None) -> Tensor:
+    """How many values are nonzero (over ``axis``): an int64 tensor, never recorded."""
+    x = _tensor(x)
+    counts = np.count_nonzero(x.data, axis=normalize_axes(axis, x.ndim, "count_nonzero"))
+    return Tensor._wrap(np.asarray(counts, dtype=np.int64))
+
+
 def astype(x: Any, dtype: Any) -> Tensor:
     """x converted to ``dtype``; gradients flow back converted to x's dtype."""
     x = _tensor(x)
@@ -497,6 +527,9 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return Max.apply(x, axes=axes, keepdims=keepdims)
 
 
+amax = max  # PyTorch's name: max's values, whose ties share the gradient as amax's do
+
+
 def check_not_empty(x: Tensor, axes: tuple[int, ...], op_name: str) -> None:
     """A ValueError if max, min, argmax or argmin would reduce an empty axis: they have no value there.
 
@@ -583,7 +616,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
         axes = tuple(axes[0])
     if not axes:  # reversed: a permutation by construction, nothing to check (x.T)
         return x if x.ndim < 2 else Transpose.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
-    in_range = all(isinstance(axis, numbers.Integral) and -x.ndim <= axis < x.ndim for axis in axes)
+    in_range = builtins.all(isinstance(axis, numbers.Integral) and -x.ndim <= axis < x.ndim for axis in axes)
     normalized = tuple(int(axis) % x.ndim for axis in axes) if in_range else axes
     if not in_range or sorted(normalized) != list(range(x.ndim)):
         raise ValueError(

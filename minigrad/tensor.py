@@ -414,30 +414,19 @@ class Tensor:
         return composite.gather(self, axis, index)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """This tensor with ``value`` where ``mask`` is True (``mask`` broadcasts to its shape).
+        """This tensor with ``value`` where ``mask`` is True; see :func:`minigrad.masked_fill`."""
+        return composite.masked_fill(self, mask, value)
 
-        ``where(mask, value, self)``: no gradient reaches the filled entries. Used to hide
-        entries from a softmax, e.g. ``scores.masked_fill(~allowed, -np.inf)``. ``value``
-        is a number or a 0-d tensor, converted to this tensor's dtype (2.7 fills an int64
-        tensor with 2), as in PyTorch.
-        """
-        mask = np.asarray(mask)
-        if mask.dtype != bool:
-            raise TypeError(f"masked_fill: the mask must be boolean, got {mask.dtype}")
-        if ops.broadcast_shapes("masked_fill", mask.shape, self.shape) != self.shape:
-            raise ValueError(
-                f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}"
-            )
-        if np.ndim(value) != 0:
-            raise ValueError(
-                f"masked_fill: the value must be a number or a 0-d tensor, got shape {np.shape(value)}"
-            )
-        value = (
-            ops.astype(value, self.dtype)
-            if isinstance(value, Tensor)
-            else np.asarray(value).astype(self.dtype)
-        )
-        return ops.where(mask, value, self)
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def outer(self, other: Any) -> Tensor:
+        return composite.outer(self, other)
+
+    def bmm(self, other: Any) -> Tensor:
+        return composite.bmm(self, other)
 
     # ---- elementwise functions ---------------------------------------------------
 
@@ -480,6 +469,9 @@ class Tensor:
     def square(self) -> Tensor:
         return composite.square(self)
 
+    def rsqrt(self) -> Tensor:
+        return composite.rsqrt(self)
+
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of each value (see :func:`minigrad.sign`); never recorded."""
         return ops.sign(self)
@@ -516,6 +508,12 @@ class Tensor:
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis, keepdims)
 
+    def amax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.amax(self, axis, keepdims)
+
+    def amin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return composite.amin(self, axis, keepdims)
+
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         return ops.argmax(self, axis, keepdims)
 
@@ -550,15 +548,15 @@ class Tensor:
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Whether every value is nonzero (over ``axis``); a boolean tensor, never recorded."""
-        return Tensor._wrap(
-            np.all(self.data, axis=ops.normalize_axes(axis, self.ndim, "all"), keepdims=keepdims)
-        )
+        return ops.all(self, axis, keepdims)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Whether some value is nonzero (over ``axis``); a boolean tensor, never recorded."""
-        return Tensor._wrap(
-            np.any(self.data, axis=ops.normalize_axes(axis, self.ndim, "any"), keepdims=keepdims)
-        )
+        return ops.any(self, axis, keepdims)
+
+    def count_nonzero(self, axis: Any = None) -> Tensor:
+        """How many values are nonzero (over ``axis``); an int64 tensor, never recorded."""
+        return ops.count_nonzero(self, axis)
 
     # ---- shape -----------------------------------------------------------------------
 
@@ -609,7 +607,26 @@ class Tensor:
         return ops.broadcast_to(self, shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return composite.flatten(self, start_dim, end_dim)
+        return arrange.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, axis: int, sizes: Any) -> Tensor:
+        """Axis ``axis`` split into axes of lengths ``sizes`` (one may be -1); see :func:`minigrad.unflatten`."""
+        return arrange.unflatten(self, axis, sizes)
+
+    def roll(self, shifts: Any, axis: Any = None) -> Tensor:
+        return arrange.roll(self, shifts, axis)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return arrange.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return arrange.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return arrange.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return arrange.diagonal(self, offset, axis1, axis2)
 
     def expand(self, *sizes: Any) -> Tensor:
         """This tensor repeated to ``sizes``, as PyTorch's expand: -1 keeps an axis's length."""

@@ -29,6 +29,34 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 IntTuple = int | tuple[int, ...]
 
 
+def check_groups(name: str, in_channels: int, out_channels: int, groups: int) -> None:
+    """A convolution layer's channels must split evenly into its groups."""
+    if groups < 1 or in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+            f"divisible by groups ({groups})"
+        )
+
+
+def init_parameters(
+    module: Module, weight_shape: tuple[int, ...], out_channels: int, bias: bool, dtype: object
+) -> None:
+    """Give a convolution layer its ``weight`` and ``bias`` (or None), initialized as in PyTorch.
+
+    Both are uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)], with fan_in counted on the
+    weight's layout (its axis 1 times the kernel's taps).
+    """
+    module.weight = Parameter(zeros(*weight_shape, dtype=dtype))
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))  # a bound of 1 / sqrt(fan_in)
+    if bias:
+        module.bias = Parameter(zeros(out_channels, dtype=dtype))
+        fan_in = init.fan_in(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+    else:
+        module.register_parameter("bias", None)
+
+
 class _Conv(Module):
     """What Conv1d and Conv2d share: the arguments, PyTorch's init, the border, the repr.
 
@@ -54,11 +82,7 @@ class _Conv(Module):
     ) -> None:
         super().__init__()
         name, dims = type(self).__name__, self._dims
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
-                f"divisible by groups ({groups})"
-            )
+        check_groups(name, in_channels, out_channels, groups)
         if padding_mode not in PADDING_MODES:
             raise ValueError(
                 f"{name}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
@@ -72,15 +96,9 @@ class _Conv(Module):
         if self.padding == "same" and self.stride != (1,) * dims:
             raise ValueError(f"{name}: padding='same' needs stride 1, got stride {_show(self.stride)}")
         self.padding_mode = padding_mode
-        self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # a bound of 1 / sqrt(fan_in)
-        if bias:
-            self.bias = Parameter(zeros(out_channels, dtype=dtype))
-            fan_in = init.fan_in(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
-        else:
-            self.register_parameter("bias", None)
+        init_parameters(
+            self, (out_channels, in_channels // groups, *self.kernel_size), out_channels, bias, dtype
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         if self.padding_mode == "zeros":

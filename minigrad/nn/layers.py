@@ -1,8 +1,11 @@
-"""Layers with no normalization: Linear, Embedding, activations, Dropout, Dropout2d, Flatten, Identity."""
+"""Layers with no normalization: Linear, Embedding, activations, distances, Dropout, Dropout2d,
+Flatten, Unflatten, Identity."""
 
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,7 @@ from minigrad.creation import zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.functional.activations import _check_inplace
+from minigrad.nn.functional.distance import _check_p
 from minigrad.nn.functional.layers import _check_max_norm, _check_norm_type, _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
@@ -342,3 +346,179 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``axis`` (PyTorch's ``dim``) into axes of ``unflattened_size``: undoes :class:`Flatten`.
+
+    ``nn.Unflatten(1, (C, H, W))`` turns (N, C * H * W) into (N, C, H, W). One size may
+    be -1, for the length that makes the sizes multiply to the axis's length (see
+    :func:`minigrad.unflatten`).
+    """
+
+    def __init__(self, axis: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(
+                f"Unflatten: unflattened_size must be a tuple of lengths, e.g. nn.Unflatten(1, (16, 5, 5)), "
+                f"got {unflattened_size!r}"
+            )
+        self.axis, self.unflattened_size = axis, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.unflatten(self.axis, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}, unflattened_size={self.unflattened_size}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val], elementwise; the slope is 0 at the bounds, as in PyTorch.
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if not max_val > min_val:
+            raise ValueError(f"{name}: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val = min_val, max_val
+        self.inplace = _check_inplace(inplace, name)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``, elementwise: :class:`Hardtanh` between 0 and 6, as in PyTorch.
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu6(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardsigmoid(Module):
+    """``relu6(x + 3) / 6``, elementwise: a piecewise-linear sigmoid.
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains;
+    the repr does not show it, as PyTorch's does not.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace(inplace, "Hardsigmoid")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardsigmoid(x, self.inplace)
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6``, elementwise.
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains;
+    the repr does not show it, as PyTorch's does not.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace(inplace, "Hardswish")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardswish(x, self.inplace)
+
+
+class Mish(Module):
+    """``x * tanh(softplus(x))``, elementwise.
+
+    ``inplace=True`` computes a new tensor all the same, as :class:`ReLU` explains.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace(inplace, "Mish")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.mish(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, elementwise, computed so that it cannot overflow."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``, elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softsign(x)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``, elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanhshrink(x)
+
+
+class CosineSimilarity(Module):
+    """The cosine of the angle between the vectors of x1 and x2 along ``axis`` (PyTorch's ``dim``).
+
+    See :func:`minigrad.nn.functional.distance.cosine_similarity`. The repr shows the
+    options that differ from the defaults, so the default one is PyTorch's.
+    """
+
+    def __init__(self, axis: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"CosineSimilarity: axis must be an int, got {axis!r}")
+        self.axis, self.eps = axis, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.axis, self.eps)
+
+    def extra_repr(self) -> str:
+        options = [f"axis={self.axis}"] if self.axis != 1 else []
+        if self.eps != 1e-8:
+            options.append(f"eps={self.eps}")
+        return ", ".join(options)
+
+
+class PairwiseDistance(Module):
+    """The p-norm distance ``||x1 - x2 + eps||_p`` between the vectors along the last axis.
+
+    See :func:`minigrad.nn.functional.distance.pairwise_distance`. The repr shows the
+    options that differ from the defaults, so the default one is PyTorch's.
+    """
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        _check_p(p, "PairwiseDistance")
+        self.p, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.p, self.eps, self.keepdim)
+
+    def extra_repr(self) -> str:
+        options = [f"p={self.p}"] if self.p != 2 else []
+        if self.eps != 1e-6:
+            options.append(f"eps={self.eps}")
+        if self.keepdim:
+            options.append("keepdim=True")
+        return ", ".join(options)

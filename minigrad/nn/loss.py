@@ -12,12 +12,15 @@ from minigrad.tensor import Tensor
 class _Loss(Module):
     # The options that repr shows when they are not at their defaults, after the reduction.
     _repr_defaults: dict[str, Any] = {}
+    # The reductions the loss accepts; KLDivLoss adds "batchmean".
+    _reductions: tuple[str, ...] = ("mean", "sum", "none")
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
+        if reduction not in self._reductions:
+            *others, last = (f'"{name}"' for name in self._reductions)
             raise ValueError(
-                f'{type(self).__name__}: reduction must be "mean", "sum" or "none", got {reduction!r}'
+                f"{type(self).__name__}: reduction must be {', '.join(others)} or {last}, got {reduction!r}"
             )
         self.reduction = reduction
 
@@ -152,3 +155,22 @@ class SmoothL1Loss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities ``input`` from ``target`` (probabilities, or their logs).
+
+    The options are :func:`minigrad.nn.functional.losses.kl_div`'s: ``log_target=True``
+    reads the target as log-probabilities; ``reduction="batchmean"`` (recommended, as in
+    PyTorch) gives the mean over the batch of each row's KL divergence.
+    """
+
+    _reductions = ("mean", "batchmean", "sum", "none")
+    _repr_defaults = {"log_target": False}
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)

@@ -1,8 +1,9 @@
-"""Normalization layers: batch norm (1d and 2d), layer norm and group norm."""
+"""Normalization layers: batch norm (1d and 2d), layer norm, group norm and instance norm (1d and 2d)."""
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,13 +15,13 @@ from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
 
-class _BatchNorm(Module):
-    """Batch norm over channel axis 1, with running statistics, as PyTorch's.
+class _NormBase(Module):
+    """What batch norm and instance norm share, as in PyTorch: per-channel parameters and running statistics.
 
-    The paper's gamma and beta are ``weight`` and ``bias``. Buffers: ``running_mean``
-    (starts at 0), ``running_var`` (starts at 1) and ``num_batches_tracked``.
-    ``momentum=None`` makes the running statistics a cumulative average over the
-    batches seen so far instead of an exponential one.
+    The parameters ``weight`` (ones) and ``bias`` (zeros), if ``affine``; the buffers
+    ``running_mean`` (starts at 0), ``running_var`` (starts at 1) and
+    ``num_batches_tracked``, if ``track_running_stats``. The same names as PyTorch's, so
+    that state dicts load both ways.
     """
 
     # The input dimensions each subclass accepts, for the error message.
@@ -57,6 +58,21 @@ class _BatchNorm(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Batch norm over channel axis 1, with running statistics, as PyTorch's.
+
+    The paper's gamma and beta are ``weight`` and ``bias``. ``momentum=None`` makes the
+    running statistics a cumulative average over the batches seen so far instead of an
+    exponential one.
+    """
+
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
         if x.ndim not in self.accepted_ndims:
@@ -83,12 +99,6 @@ class _BatchNorm(Module):
         if updates_running_stats:
             self.num_batches_tracked.data += 1  # counted only once the batch went through
         return y
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
-        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -184,3 +194,69 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class _InstanceNorm(_NormBase):
+    """Instance norm over each sample's each channel, as PyTorch's (see :func:`instance_norm`).
+
+    Unlike batch norm, it has neither parameters nor running statistics unless asked
+    (``affine=True``, ``track_running_stats=True``). In evaluation it normalizes with the
+    running statistics if it tracks them, else with each sample's own, as in training.
+    ``num_batches_tracked`` is kept for PyTorch's state dicts, and stays 0 as there.
+    An unbatched input, without the N axis, is normalized as a batch of one.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        dtype: object = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        if x.ndim not in self.accepted_ndims:
+            raise ValueError(f"{name}: expected input of shape {self.accepted_shapes}, got {x.shape}")
+        unbatched = x.ndim == self.accepted_ndims[0]
+        channel_axis = 0 if unbatched else 1
+        if x.shape[channel_axis] != self.num_features:
+            message = (
+                f"{name}: expected {self.num_features} channels in axis {channel_axis}, got input of "
+                f"shape {x.shape}"
+            )
+            if self.affine or self.track_running_stats:
+                raise ValueError(message)
+            # As PyTorch: without parameters or statistics, num_features is not needed.
+            warnings.warn(f"{message}; num_features is unused with affine=False", stacklevel=2)
+        batch = x.reshape(1, *x.shape) if unbatched else x
+        y = F.instance_norm(
+            batch,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_input_stats=self.training or not self.track_running_stats,
+            momentum=0.0 if self.momentum is None else self.momentum,
+            eps=self.eps,
+        )
+        return y.reshape(x.shape) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm for signals of shape (N, C, L), or one signal (C, L): statistics per sample and channel."""
+
+    accepted_ndims = (2, 3)
+    accepted_shapes = "(N, C, L) or (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm for images of shape (N, C, H, W), or one image (C, H, W): statistics per sample and channel."""
+
+    accepted_ndims = (3, 4)
+    accepted_shapes = "(N, C, H, W) or (C, H, W)"

@@ -1,12 +1,12 @@
 """Activations: relu (the core op, with PyTorch's signature) and others composed from the core ops.
 
-**inplace.** ``relu``, ``leaky_relu``, ``elu`` and ``silu`` (and ``dropout``) take
-PyTorch's ``inplace`` argument, so code written for PyTorch runs, but minigrad never
-overwrites the input: with ``inplace=True`` the result is a new tensor with the same
-values, and the input keeps its own. Backward rules read the numbers that their
-inputs had when the op ran (a product's rule reads the other factor, relu's its
-result), and a computed result is never changed in place in minigrad (see
-:mod:`minigrad.in_place`). Use the returned tensor, as ``x = F.relu(x, inplace=True)``
+**inplace.** ``relu``, ``leaky_relu``, ``elu``, ``silu``, ``hardtanh``, ``relu6``,
+``hardsigmoid``, ``hardswish`` and ``mish`` (and ``dropout``) take PyTorch's ``inplace``
+argument, so code written for PyTorch runs, but minigrad never overwrites the input:
+with ``inplace=True`` the result is a new tensor with the same values, and the input
+keeps its own. Backward rules read the numbers that their inputs had when the op ran
+(a product's rule reads the other factor, relu's its result), and a computed result
+is never changed in place in minigrad (see :mod:`minigrad.in_place`). Use the returned tensor, as ``x = F.relu(x, inplace=True)``
 and ``nn.ReLU(inplace=True)`` inside a model do.
 """
 
@@ -136,3 +136,102 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     else:
         cdf = 0.5 * (1 + ops.erf(x * math.sqrt(0.5)))
     return x * cdf
+
+
+@composite
+def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]: ``min_val`` where x <= min_val, ``max_val`` where x >= max_val.
+
+    The slope is 1 strictly between the bounds and 0 elsewhere, at the bounds too, as
+    in PyTorch (:func:`minigrad.clip` lets the gradient through at the bounds). A nan
+    stays nan, with slope 1, as in PyTorch.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val}); swap them"
+        )
+    x = ops._tensor(x)
+    return where(x.data <= min_val, min_val, where(x.data >= max_val, max_val, x))
+
+
+@composite
+def relu6(x: Any, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``: :func:`hardtanh` between 0 and 6, with slope 0 at 0 and at 6, as in PyTorch.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    return hardtanh(x, 0.0, 6.0, _check_inplace(inplace, "relu6"))
+
+
+@composite
+def hardsigmoid(x: Any, inplace: bool = False) -> Tensor:
+    """A piecewise-linear sigmoid, ``relu6(x + 3) / 6``: 0 where x <= -3, 1 where x >= 3.
+
+    Between the two it is ``x / 6 + 1/2``, with slope 1/6; the slope is 0 elsewhere,
+    at -3 and 3 too, as in PyTorch.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "hardsigmoid")
+    x = ops._tensor(x)
+    return relu6(x + 3) / 6
+
+
+@composite
+def hardswish(x: Any, inplace: bool = False) -> Tensor:
+    """``x * hardsigmoid(x)`` (Howard et al., 2019): 0 where x <= -3, x where x >= 3.
+
+    Between the two it is ``x * (x + 3) / 6``. By the product rule the slope is
+    ``hardsigmoid(x) + x * hardsigmoid'(x)``: ``x / 3 + 1/2`` strictly between -3 and 3,
+    0 below and at -3, and 1 at 3 and above, as in PyTorch.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "hardswish")
+    x = ops._tensor(x)
+    return x * hardsigmoid(x)
+
+
+@composite
+def mish(x: Any, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))`` (Misra, 2019), a smooth activation close to :func:`silu`.
+
+    softplus(x) = log(1 + exp(x)) is computed so that it cannot overflow.
+
+    ``inplace=True`` still returns a new tensor and leaves ``x`` as it was (see the
+    module docstring for why).
+    """
+    _check_inplace(inplace, "mish")
+    x = ops._tensor(x)
+    return x * _log_one_plus_exp(x).tanh()
+
+
+@composite
+def logsigmoid(x: Any) -> Tensor:
+    """``log(sigmoid(x)) = -log(1 + exp(-x)) = -softplus(-x)``, computed so that it cannot overflow.
+
+    Its slope is ``sigmoid(-x) = 1 - sigmoid(x)``: 1 far to the left, where the value is about x.
+    """
+    x = ops._tensor(x)
+    return -_log_one_plus_exp(-x)
+
+
+@composite
+def softsign(x: Any) -> Tensor:
+    """``x / (1 + |x|)``, a sigmoid-shaped curve from -1 to 1 with slope ``1 / (1 + |x|)**2``."""
+    x = ops._tensor(x)
+    return x / (x.abs() + 1)
+
+
+@composite
+def tanhshrink(x: Any) -> Tensor:
+    """``x - tanh(x)``, with slope ``tanh(x)**2``."""
+    x = ops._tensor(x)
+    return x - x.tanh()

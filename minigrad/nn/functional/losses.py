@@ -1,8 +1,10 @@
 """Loss functions: cross-entropy and negative log-likelihood, binary cross-entropy, squared,
-absolute and Huber errors; each reduces by "mean", "sum" or "none"."""
+absolute and Huber errors, KL divergence; each reduces by "mean", "sum" or "none" (kl_div also
+by "batchmean")."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -391,3 +393,45 @@ def _huber(difference: Tensor, delta: float) -> Tensor:
     size = difference.abs()
     small = size.data < delta
     return where(small, 0.5 * where(small, difference, 0.0) ** 2, delta * (size - 0.5 * delta))
+
+
+@composite
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence of the distribution ``input`` from ``target``, elementwise.
+
+    As in PyTorch, ``input`` holds log-probabilities log q (``log_softmax``'s output),
+    and ``target`` the probabilities p, or their logs t = log p with ``log_target=True``::
+
+        loss = p * (log p - log q) = xlogy(p, p) - p * input
+        loss = exp(t) * (t - input)                              (log_target=True)
+
+    ``xlogy(p, p) = p * log(p)`` is taken as 0 where p = 0, its limit, so a target of 0
+    adds nothing, and the gradient stays finite: ``-p`` with respect to the input, as in
+    PyTorch, and ``log(p) + 1 - input`` with respect to a target that requires grad
+    (``-input`` at p = 0, where PyTorch's is nan).
+
+    ``reduction="batchmean"`` divides the sum by the batch size ``input.shape[0]``: with
+    one distribution per row, the mean KL divergence of the rows. ``"mean"`` divides by
+    the number of elements, which is not a KL divergence; PyTorch warns about it, and so
+    does minigrad.
+    """
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f'kl_div: reduction must be "mean", "batchmean", "sum" or "none", got {reduction!r}')
+    _check_same_shape(input, target, "kl_div")
+    target = ops._tensor(target)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        zero = target.data == 0
+        # p * log(p), with log(1) = 0 in place of log(0) = -inf: 0 * -inf would be nan.
+        losses = target * where(zero, 1.0, target).log() - target * input
+    if reduction == "mean":
+        warnings.warn(
+            'kl_div: reduction="mean" divides the total by the number of elements, which is not the KL '
+            'divergence; reduction="batchmean" divides by the batch size, as its definition does',
+            stacklevel=3,
+        )
+    if reduction == "batchmean":
+        total = losses.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(losses, reduction, "kl_div")

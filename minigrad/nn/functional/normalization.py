@@ -1,4 +1,4 @@
-"""Batch, layer and group norm, composed from primitives: their gradients come from the chain rule."""
+"""Batch, layer, group and instance norm, composed from primitives: their gradients come from the chain rule."""
 
 from __future__ import annotations
 
@@ -235,3 +235,64 @@ def group_norm(
     if bias is not None:
         y = y + bias.reshape(channel_shape)
     return y
+
+
+@composite
+def instance_norm(
+    x: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Instance normalization (Ulyanov et al., 2016): normalize each sample's each channel over its positions.
+
+    For an input of shape (N, C, ...) with at least one axis after the channels, per
+    sample n and channel c::
+
+        mean  = mean of x[n, c]                       (over every position)
+        var   = mean of (x[n, c] - mean)**2           (the biased variance)
+        y     = weight[c] * (x[n, c] - mean) / sqrt(var + eps) + bias[c]
+
+    which is :func:`group_norm` with one channel per group, and is computed by it.
+
+    With ``use_input_stats`` (the default), ``running_mean`` and ``running_var`` (if
+    given) are updated in place as in :func:`batch_norm`, with the statistics of the
+    batch taken as PyTorch takes them: each sample's mean and *unbiased* variance per
+    channel, averaged over the samples. With ``use_input_stats=False`` the running
+    statistics normalize instead, as batch norm does in evaluation, and nothing is updated.
+
+    The gradient is not written anywhere: it comes from the chain rule through
+    group norm's (or batch norm's) primitives.
+    """
+    if x.ndim < 3:
+        raise ValueError(
+            f"instance_norm: expected an input of shape (N, C, ...) with at least one axis after the "
+            f"channels to normalize over, got {x.shape}"
+        )
+    _check_per_channel(
+        "instance_norm", x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "instance_norm: use_input_stats=False normalizes with running_mean and running_var, "
+                "so both must be given (or use_input_stats=True)"
+            )
+        return batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps)
+    positions = math.prod(x.shape[2:])
+    if positions <= 1:
+        raise ValueError(
+            f"instance_norm: needs more than 1 value per channel of each sample to compute a variance, "
+            f"got input of shape {x.shape}. Normalize over more positions, or use batch_norm"
+        )
+    if running_mean is not None and running_var is not None:
+        if not isinstance(momentum, numbers.Real):
+            raise TypeError(f"instance_norm: momentum must be a number, got {momentum!r}")
+        spatial_axes = tuple(range(2, x.ndim))
+        _moving_average(running_mean, x.data.mean(axis=spatial_axes).mean(axis=0), momentum)
+        _moving_average(running_var, x.data.var(axis=spatial_axes, ddof=1).mean(axis=0), momentum)
+    return group_norm(x, x.shape[1], weight, bias, eps)
