@@ -76,10 +76,10 @@ def _count_uses(roots: Sequence[Op | Tensor]) -> tuple[dict[int, int], list[Op]]
     """
     uses = {id(root): 0 for root in roots}
     stack = [root for root in roots if isinstance(root, Op)]
-    recorded_before_a_change = []
+    recorded_before_a_change, changes = [], _state.changes
     while stack:
         node = stack.pop()
-        if node.recorded_at != _state.changes:
+        if node.recorded_at != changes:
             recorded_before_a_change.append(node)
         for parent, needed in zip(node.parents, node.needs_input_grad):
             if needed:

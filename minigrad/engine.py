@@ -411,7 +411,8 @@ class Op:
             producer = inputs[position].op
             if producer is not None:  # it keeps its result's numbers for this rule
                 producer.saved = inputs[position].data
-        op.out_shape, op.out_dtype = _shared_shape(data.shape), data.dtype
+        # The lookup first: most shapes were seen before, and a call costs more than the lookup.
+        op.out_shape, op.out_dtype = _shapes.get(data.shape) or _shared_shape(data.shape), data.dtype
         out = Tensor._wrap(data, True, op)
         op._output = weakref.ref(out)
         return out

@@ -148,7 +148,7 @@ def _as_tensor(value: Any, like: np.dtype | None) -> Tensor:
     return Tensor(value)
 
 
-@functools.lru_cache(maxsize=256, typed=True)
+@functools.lru_cache(maxsize=256)
 def _number_constant(value: float | int, dtype: np.dtype, negative_zero: bool) -> Tensor:
     """The 0-d constant for a Python number, made once and shared by every op that uses it.
 
@@ -156,7 +156,8 @@ def _number_constant(value: float | int, dtype: np.dtype, negative_zero: bool) -
     step, and a new tensor for each use was about a sixth of the cost of ``y * 1.0001``:
     making it, and the garbage collector walking it for as long as the graph lives. The
     array is read-only, since it is shared. ``negative_zero`` keeps -0.0 apart from 0.0,
-    which compare equal.
+    which compare equal. 2, 2.0 and True may share one entry: the array is made in
+    ``dtype``, so theirs would be the same (an untyped cache finds them faster).
     """
     array = np.asarray(value, dtype=dtype)
     array.flags.writeable = False
