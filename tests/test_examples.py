@@ -71,6 +71,24 @@ CASES = [
         ],
         ["lstm_states.png", "lstm_graph.svg", "lstm_graph.png", "lstm_backward.svg", "lstm_backward.png"],
     ),
+    Example(
+        "autoencoder_digits.py",
+        ["--quick"],
+        [
+            "13,907 weights, a code of 2 numbers",
+            "reconstruction error on the 500 test digits",
+            "PCA, 2 numbers (the best linear code)",
+            "autoencoder codes",
+        ],
+        [
+            "reconstructions.png",
+            "codes.png",
+            "conv_transpose2d_graph.svg",
+            "conv_transpose2d_graph.png",
+            "conv_transpose2d_backward.svg",
+            "conv_transpose2d_backward.png",
+        ],
+    ),
 ]
 
 
