@@ -239,16 +239,17 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
-def unflatten(x: Any, axis: int, sizes: Sequence[int]) -> Tensor:
-    """Axis ``axis`` of x split into axes of lengths ``sizes``, undoing :func:`flatten`: a reshape.
+def unflatten(x: Any, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Axis ``dim`` of x split into axes of lengths ``sizes``, undoing :func:`flatten`: a reshape.
 
     One size may be -1, worked out from the others, as in PyTorch: unflattening axis 1
-    of a (5, 6) tensor into ``(2, -1)`` gives shape (5, 2, 3).
+    of a (5, 6) tensor into ``(2, -1)`` gives shape (5, 2, 3). The arguments keep
+    PyTorch's names, as :func:`flatten`'s do.
     """
     x = ops._tensor(x)
-    if not isinstance(axis, numbers.Integral):
-        raise TypeError(f"unflatten: axis must be an int, got {axis!r}")
-    (axis,) = ops.normalize_axes(axis, x.ndim, "unflatten")
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"unflatten: dim must be an int, got {dim!r}")
+    (axis,) = ops.normalize_axes(dim, x.ndim, "unflatten")
     if not isinstance(sizes, (tuple, list)) or not sizes:
         raise ValueError(f"unflatten: sizes must be a non-empty tuple or list of ints, got {sizes!r}")
     whole = all(isinstance(size, numbers.Integral) and not isinstance(size, bool) for size in sizes)

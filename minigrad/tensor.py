@@ -609,9 +609,9 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return arrange.flatten(self, start_dim, end_dim)
 
-    def unflatten(self, axis: int, sizes: Any) -> Tensor:
-        """Axis ``axis`` split into axes of lengths ``sizes`` (one may be -1); see :func:`minigrad.unflatten`."""
-        return arrange.unflatten(self, axis, sizes)
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        """Axis ``dim`` split into axes of lengths ``sizes`` (one may be -1); see :func:`minigrad.unflatten`."""
+        return arrange.unflatten(self, dim, sizes)
 
     def roll(self, shifts: Any, axis: Any = None) -> Tensor:
         return arrange.roll(self, shifts, axis)

@@ -38,9 +38,9 @@ def test_float32_stays_float32():
 
 
 def test_repr():
-    # PyTorch 2.13.0's is "Unflatten(dim=1, unflattened_size=(2, 3))"; axis is minigrad's name for dim
-    assert repr(Unflatten(1, (2, 3))) == "Unflatten(axis=1, unflattened_size=(2, 3))"
-    assert repr(Unflatten(-1, [4, -1])) == "Unflatten(axis=-1, unflattened_size=(4, -1))"
+    # as PyTorch 2.13.0's
+    assert repr(Unflatten(1, (2, 3))) == "Unflatten(dim=1, unflattened_size=(2, 3))"
+    assert repr(Unflatten(-1, [4, -1])) == "Unflatten(dim=-1, unflattened_size=(4, -1))"
 
 
 def test_sizes_that_do_not_fit_are_an_error_naming_the_shapes():
@@ -64,5 +64,5 @@ def test_bad_sizes(sizes):
 def test_sizes_must_be_a_tuple_and_axis_an_int():
     with pytest.raises(TypeError, match=r"Unflatten: unflattened_size must be a tuple of lengths"):
         Unflatten(1, 6)
-    with pytest.raises(TypeError, match=r"unflatten: axis must be an int, got \(1, 2\)"):
+    with pytest.raises(TypeError, match=r"unflatten: dim must be an int, got \(1, 2\)"):
         Unflatten((1, 2), (2, 3))(mg.tensor(random_array(2, 6)))

@@ -349,27 +349,29 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split axis ``axis`` (PyTorch's ``dim``) into axes of ``unflattened_size``: undoes :class:`Flatten`.
+    """Split axis ``dim`` into axes of ``unflattened_size``: undoes :class:`Flatten`.
+
+    Its arguments keep PyTorch's names, as :class:`Flatten`'s do.
 
     ``nn.Unflatten(1, (C, H, W))`` turns (N, C * H * W) into (N, C, H, W). One size may
     be -1, for the length that makes the sizes multiply to the axis's length (see
     :func:`minigrad.unflatten`).
     """
 
-    def __init__(self, axis: int, unflattened_size: Sequence[int]) -> None:
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
             raise TypeError(
                 f"Unflatten: unflattened_size must be a tuple of lengths, e.g. nn.Unflatten(1, (16, 5, 5)), "
                 f"got {unflattened_size!r}"
             )
-        self.axis, self.unflattened_size = axis, tuple(unflattened_size)
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.unflatten(self.axis, self.unflattened_size)
+        return x.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}, unflattened_size={self.unflattened_size}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Hardtanh(Module):
