@@ -83,6 +83,7 @@ from minigrad.nn.parameter import Parameter
 from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from minigrad.nn.resampling import PixelShuffle, PixelUnshuffle, Upsample
 from minigrad.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from minigrad.nn.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from minigrad.nn.transposed_conv import ConvTranspose1d, ConvTranspose2d
 
 __all__ = [
@@ -163,6 +164,9 @@ __all__ = [
     "Softsign",
     "Tanh",
     "Tanhshrink",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",

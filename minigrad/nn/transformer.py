@@ -1,4 +1,7 @@
-"""The transformer encoder, as PyTorch's: a layer of attention and an MLP, and a stack of such layers."""
+"""The transformer encoder, as PyTorch's: a layer of attention and an MLP, and a stack of such layers.
+
+The helpers at the end serve the decoder (minigrad/nn/transformer_decoder.py) as well.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ class TransformerEncoderLayer(Module):
         dtype: object = None,
     ) -> None:
         super().__init__()
-        _check_sizes(d_model, nhead, dim_feedforward)
+        _check_sizes(d_model, nhead, dim_feedforward, "TransformerEncoderLayer")
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
         )
@@ -72,7 +75,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
+        self.activation = _activation(activation, "TransformerEncoderLayer")
 
     def forward(
         self,
@@ -92,42 +95,18 @@ class TransformerEncoderLayer(Module):
         needs it; minigrad always uses the mask given.
         """
         src = ops._tensor(src)
-        self._check_input(src)
-        _check_causal_hint(is_causal, src_mask, "TransformerEncoderLayer", "src_mask")
+        d_model, batch_first = self.self_attn.embed_dim, self.self_attn.batch_first
+        _check_sequences("TransformerEncoderLayer", d_model, batch_first, src=src)
+        _check_causal_hint(is_causal, src_mask, "TransformerEncoderLayer", "is_causal", "src_mask", "(S, S)")
+        masks = {"attn_mask": src_mask, "key_padding_mask": src_key_padding_mask, "is_causal": is_causal}
         x = src
         if self.norm_first:
-            x = x + self._attention_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._feed_forward_block(self.norm2(x))
+            x = x + _attention_block(self.self_attn, self.dropout1, self.norm1(x), **masks)
+            x = x + _feed_forward_block(self, self.norm2(x), self.dropout2)
         else:
-            x = self.norm1(x + self._attention_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._feed_forward_block(x))
+            x = self.norm1(x + _attention_block(self.self_attn, self.dropout1, x, **masks))
+            x = self.norm2(x + _feed_forward_block(self, x, self.dropout2))
         return x
-
-    def _attention_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        """Self-attention: queries, keys and values all come from ``x``."""
-        attended, _ = self.self_attn(
-            x,
-            x,
-            x,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            attn_mask=attn_mask,
-            is_causal=is_causal,
-        )
-        return self.dropout1(attended)
-
-    def _feed_forward_block(self, x: Tensor) -> Tensor:
-        """The MLP, applied to each place on its own."""
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
-    def _check_input(self, src: Tensor) -> None:
-        d_model = self.self_attn.embed_dim
-        if src.ndim not in (2, 3) or src.shape[-1] != d_model:
-            layout = "(N, S, d_model)" if self.self_attn.batch_first else "(S, N, d_model)"
-            raise ValueError(
-                f"TransformerEncoderLayer: expected src of shape {layout}, or (S, d_model) for one "
-                f"unbatched sequence, with d_model = {d_model}; got shape {src.shape}"
-            )
 
 
 class TransformerEncoder(Module):
@@ -150,13 +129,7 @@ class TransformerEncoder(Module):
         mask_check: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(
-                f"TransformerEncoder: encoder_layer must be a Module, such as a "
-                f"TransformerEncoderLayer, got {type(encoder_layer).__name__}"
-            )
-        ops.check_positive_int(num_layers, "num_layers", "TransformerEncoder")
-        self.layers = ModuleList(copy.deepcopy(encoder_layer) for _ in range(num_layers))
+        self.layers = _copies(encoder_layer, num_layers, "TransformerEncoder", "encoder_layer")
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
@@ -175,7 +148,7 @@ class TransformerEncoder(Module):
         mask, and needs it; None (PyTorch's "find out") and False change nothing, as
         minigrad always uses the mask given.
         """
-        _check_causal_hint(is_causal, mask, "TransformerEncoder", "mask")
+        _check_causal_hint(is_causal, mask, "TransformerEncoder", "is_causal", "mask", "(S, S)")
         output = src
         for layer in self.layers:
             output = layer(
@@ -186,38 +159,114 @@ class TransformerEncoder(Module):
         return output
 
 
-def _activation(activation: Any) -> Callable[[Tensor], Tensor]:
+def _attention_block(
+    attention: MultiheadAttention,
+    dropout: Dropout,
+    query: Tensor,
+    source: Tensor | None = None,
+    *,
+    attn_mask: Any,
+    key_padding_mask: Any,
+    is_causal: bool,
+) -> Tensor:
+    """``query`` attending over ``source`` (keys and values), or over itself if None, then dropout.
+
+    Self-attention in the encoder and decoder layers, attention over the encoder's
+    output (the memory) in the decoder layer.
+    """
+    source = query if source is None else source
+    attended, _ = attention(
+        query,
+        source,
+        source,
+        key_padding_mask=key_padding_mask,
+        need_weights=False,
+        attn_mask=attn_mask,
+        is_causal=is_causal,
+    )
+    return dropout(attended)
+
+
+def _feed_forward_block(layer: Module, x: Tensor, output_dropout: Dropout) -> Tensor:
+    """A layer's MLP, on each place on its own: linear1, activation, dropout, linear2, ``output_dropout``.
+
+    The layer's own submodules, but for the last dropout: the encoder layer's dropout2,
+    the decoder layer's dropout3.
+    """
+    return output_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
+def _copies(layer: Any, num_layers: int, where: str, argument: str) -> ModuleList:
+    """``num_layers`` deep copies of ``layer``, each to learn its own values, in a ModuleList."""
+    if not isinstance(layer, Module):
+        raise TypeError(
+            f"{where}: {argument} must be a Module, such as a {where}Layer, got {type(layer).__name__}"
+        )
+    ops.check_positive_int(num_layers, "num_layers", where)
+    return ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
+
+
+def _activation(activation: Any, where: str) -> Callable[[Tensor], Tensor]:
     """The activation function a name stands for, or the callable given."""
     if isinstance(activation, str):
         if activation not in _ACTIVATIONS:
             raise ValueError(
-                f"TransformerEncoderLayer: activation must be 'relu' or 'gelu' (or a callable, "
-                f"such as minigrad.tanh), got {activation!r}"
+                f"{where}: activation must be 'relu' or 'gelu' (or a callable, such as "
+                f"minigrad.tanh), got {activation!r}"
             )
         return _ACTIVATIONS[activation]
     if not callable(activation):
         raise TypeError(
-            f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, "
-            f"got {type(activation).__name__}"
+            f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}"
         )
     return activation
 
 
-def _check_sizes(d_model: int, nhead: int, dim_feedforward: int) -> None:
+def _check_sizes(d_model: int, nhead: int, dim_feedforward: int, where: str) -> None:
     """That the sizes are positive ints and d_model divides into nhead heads."""
     for name, size in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
-        ops.check_positive_int(size, name, "TransformerEncoderLayer")
+        ops.check_positive_int(size, name, where)
     if d_model % nhead:
         raise ValueError(
-            f"TransformerEncoderLayer: d_model {d_model} must be divisible by nhead {nhead}, so that "
-            f"each attention head gets d_model / nhead features; pick an nhead that divides it"
+            f"{where}: d_model {d_model} must be divisible by nhead {nhead}, so that each attention "
+            f"head gets d_model / nhead features; pick an nhead that divides it"
         )
 
 
-def _check_causal_hint(is_causal: bool | None, mask: Any, where: str, mask_name: str) -> None:
-    """``is_causal=True`` says that the mask given is the causal mask: there must be one."""
+def _check_sequences(where: str, d_model: int, batch_first: bool, **sequences: Tensor) -> None:
+    """That each sequence has d_model features, and they are all batched with one batch size, or all not.
+
+    PyTorch's letters name the lengths: T for the target ``tgt``, S for the others.
+    """
+    batch_axis = 0 if batch_first else 1
+    for name, x in sequences.items():
+        if x.ndim not in (2, 3) or x.shape[-1] != d_model:
+            length = "T" if name == "tgt" else "S"
+            layout = f"(N, {length}, d_model)" if batch_first else f"({length}, N, d_model)"
+            raise ValueError(
+                f"{where}: expected {name} of shape {layout}, or ({length}, d_model) for one "
+                f"unbatched sequence, with d_model = {d_model}; got shape {x.shape}"
+            )
+    names = " and ".join(sequences)
+    shapes = ", ".join(f"{name} {x.shape}" for name, x in sequences.items())
+    if len({x.ndim for x in sequences.values()}) > 1:
+        raise ValueError(
+            f"{where}: {names} must be all batched (3 axes) or all unbatched (2 axes), got {shapes}; "
+            f"x[:, None] (or x[None] with batch_first=True) makes a batch of one"
+        )
+    if len({x.shape[batch_axis] for x in sequences.values() if x.ndim == 3}) > 1:
+        raise ValueError(
+            f"{where}: {names} must have the same batch size N, axis {batch_axis} "
+            f"(batch_first={batch_first}), got {shapes}"
+        )
+
+
+def _check_causal_hint(
+    is_causal: bool | None, mask: Any, where: str, hint_name: str, mask_name: str, shape: str
+) -> None:
+    """A causal hint (``hint_name=True``) says that the mask given is the causal mask: there must be one."""
     if is_causal and mask is None:
         raise ValueError(
-            f"{where}: is_causal=True is a hint that {mask_name} is the causal mask, so it needs "
-            f"{mask_name}: np.triu(np.ones((S, S), dtype=bool), 1), True above the diagonal"
+            f"{where}: {hint_name}=True is a hint that {mask_name} is the causal mask, so it needs "
+            f"{mask_name}: np.triu(np.ones({shape}, dtype=bool), 1), True above the diagonal"
         )
