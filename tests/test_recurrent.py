@@ -378,7 +378,6 @@ def test_dropout_with_one_layer_warns_that_it_does_nothing():
         (lambda: RNNCell(3, 5, nonlinearity="gelu"), ValueError, r"RNNCell: nonlinearity .*'gelu'"),
         (lambda: GRU(3, 5, num_layers=0), ValueError, r"GRU: num_layers must be a positive int, got 0"),
         (lambda: GRU(3, 5, num_layers=2, dropout=1.5), ValueError, r"GRU: dropout .* got 1.5"),
-        (lambda: LSTM(3, 5, proj_size=2), NotImplementedError, r"LSTM: proj_size=2"),
         (lambda: LSTMCell(3, 4)(mg.zeros(2, 4)), ValueError, r"LSTMCell: .*input_size=3.*\(2, 4\)"),
         (
             lambda: GRUCell(3, 4)(mg.zeros(2, 3), mg.zeros(3, 4)),

@@ -44,13 +44,14 @@ class _Kind:
 
     gates: int  # G: the weights stack G blocks of hidden_size rows
     state_names: tuple[str, ...]  # ("h",) or, for the LSTM, ("h", "c")
-    step: Callable[..., States]  # (input, states, w_ih, w_hh, b_ih, b_hh) -> the next states
+    step: Callable[..., States]  # (input, states, *weights) -> the next states
+    weight_names: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # what step takes
 
 
 _KINDS = {
     "RNN_TANH": _Kind(1, ("h",), _hidden_only(rnn_tanh_cell)),
     "RNN_RELU": _Kind(1, ("h",), _hidden_only(rnn_relu_cell)),
-    "LSTM": _Kind(4, ("h", "c"), lstm_cell),
+    "LSTM": _Kind(4, ("h", "c"), lstm_cell, _Kind.weight_names + ("weight_hr",)),
     "GRU": _Kind(3, ("h",), _hidden_only(gru_cell)),
 }
 
@@ -61,20 +62,36 @@ def _rnn_mode(nonlinearity: str, name: str) -> str:
     return f"RNN_{nonlinearity.upper()}"
 
 
-def _weights(module: Module, suffix: str) -> list[Tensor | None]:
-    """w_ih, w_hh, b_ih, b_hh of the module, named ``weight_ih{suffix}`` and so on; None for no bias."""
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    return [getattr(module, f"{name}{suffix}", None) for name in names]
+def _weights(module: Module, suffix: str, kind: _Kind) -> list[Tensor | None]:
+    """The weights ``kind``'s step takes, named ``weight_ih{suffix}`` and so on, in its order.
+
+    w_ih, w_hh, b_ih, b_hh, and the LSTM's w_hr; None for a bias or a projection the
+    module does not have.
+    """
+    return [getattr(module, f"{name}{suffix}", None) for name in kind.weight_names]
 
 
 def _add_weights(
-    module: Module, suffix: str, kind: _Kind, input_size: int, hidden_size: int, bias: bool, dtype: object
+    module: Module,
+    suffix: str,
+    kind: _Kind,
+    input_size: int,
+    hidden_size: int,
+    bias: bool,
+    dtype: object,
+    proj_size: int = 0,
 ) -> None:
-    """Register one cell's parameters in PyTorch's order, uniform on [-1/sqrt(H), 1/sqrt(H)] as PyTorch's."""
+    """Register one cell's parameters in PyTorch's order, uniform on [-1/sqrt(H), 1/sqrt(H)] as PyTorch's.
+
+    With a projection (``proj_size`` P > 0, the LSTM's only), h has P features, so
+    ``weight_hh`` reads P, and ``weight_hr`` (P, H), last, projects the cell's output to h.
+    """
     rows = kind.gates * hidden_size
-    shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, hidden_size)}
+    shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, proj_size or hidden_size)}
     if bias:
         shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+    if proj_size:
+        shapes.update(weight_hr=(proj_size, hidden_size))
     bound = 1 / math.sqrt(hidden_size)
     for name, shape in shapes.items():
         setattr(
@@ -82,22 +99,40 @@ def _add_weights(
         )
 
 
-def _initial_states(hx: Any, kind: _Kind, shape: tuple[int, ...], dtype: Any, name: str) -> States:
-    """The states given as ``hx`` (h, or the LSTM's (h, c)), each checked to be ``shape``; zeros if None."""
+def _initial_states(
+    hx: Any, kind: _Kind, shapes: tuple[tuple[int, ...], ...], dtype: Any, name: str
+) -> States:
+    """The states given as ``hx`` (h, or the LSTM's (h, c)), each checked to have its shape in ``shapes``.
+
+    Zeros of those shapes if ``hx`` is None.
+    """
     count = len(kind.state_names)
     if hx is None:
-        return tuple(zeros(*shape, dtype=dtype) for _ in range(count))
+        return tuple(zeros(*shape, dtype=dtype) for shape in shapes)
     if count == 1:
         given = (hx,)
     elif isinstance(hx, (tuple, list)) and len(hx) == count:
         given = tuple(hx)
     else:
-        raise ValueError(f"{name}: hx must be a tuple (h_0, c_0) of two tensors of shape {shape}")
+        raise ValueError(
+            f"{name}: hx must be a tuple (h_0, c_0) of two tensors, of shapes {shapes[0]} and {shapes[1]}"
+        )
     states = tuple(ops._tensor(state) for state in given)
-    for state_name, state in zip(kind.state_names, states):
+    for state_name, state, shape in zip(kind.state_names, states, shapes):
         if state.shape != shape:
             raise ValueError(f"{name}: {state_name}_0 must have shape {shape}, got {state.shape}")
     return states
+
+
+def _check_proj_size(proj_size: int, hidden_size: int, name: str) -> None:
+    """That ``proj_size`` is 0 (no projection) or an int from 1 to hidden_size - 1, as PyTorch requires."""
+    if not isinstance(proj_size, numbers.Integral) or isinstance(proj_size, bool) or proj_size < 0:
+        raise ValueError(f"{name}: proj_size must be 0 (no projection) or a positive int, got {proj_size!r}")
+    if proj_size >= hidden_size:
+        raise ValueError(
+            f"{name}: proj_size must be smaller than hidden_size, to project h down, got "
+            f"proj_size={proj_size} and hidden_size={hidden_size}; use proj_size < {hidden_size}, or 0 for none"
+        )
 
 
 def _check_input(input: Tensor, ndims: tuple[int, int], layouts: str, input_size: int, name: str) -> None:
@@ -127,10 +162,11 @@ class _CellBase(Module):
         _check_input(input, (1, 2), "(N, input_size), or (input_size,) unbatched", self.input_size, name)
         batched = input.ndim == 2
         shape = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
-        states = _initial_states(hx, self._kind, shape, self.weight_ih.dtype, name)
+        shapes = (shape,) * len(self._kind.state_names)
+        states = _initial_states(hx, self._kind, shapes, self.weight_ih.dtype, name)
         if not batched:
             input, states = input.unsqueeze(0), tuple(state.unsqueeze(0) for state in states)
-        states = self._kind.step(input, states, *_weights(self, ""))
+        states = self._kind.step(input, states, *_weights(self, "", self._kind))
         if not batched:
             states = tuple(state.squeeze(0) for state in states)
         return states if len(states) > 1 else states[0]
@@ -194,8 +230,9 @@ class _RNNBase(Module):
 
     Layer k > 0 reads the outputs of layer k - 1 (both directions side by side), after
     dropout in training. The parameters of layer k are ``weight_ih_l{k}``,
-    ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, and for the backward
-    direction the same names ending in ``_reverse``.
+    ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and a projected LSTM's
+    ``weight_hr_l{k}``), and for the backward direction the same names ending in
+    ``_reverse``.
     """
 
     def __init__(
@@ -209,6 +246,7 @@ class _RNNBase(Module):
         dropout: float,
         bidirectional: bool,
         dtype: object,
+        proj_size: int = 0,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -226,7 +264,9 @@ class _RNNBase(Module):
                 f"does nothing; stack layers (num_layers > 1) or use nn.Dropout on the output",
                 stacklevel=3,
             )
+        _check_proj_size(proj_size, hidden_size, name)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.proj_size = proj_size
         self.bias, self.batch_first, self.dropout, self.bidirectional = (
             bias,
             batch_first,
@@ -235,13 +275,18 @@ class _RNNBase(Module):
         )
         self._kind = _KINDS[mode]
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self._directions
+            layer_input = input_size if layer == 0 else self._h_size * self._directions
             for suffix in self._suffixes(layer):
-                _add_weights(self, suffix, self._kind, layer_input, hidden_size, bias, dtype)
+                _add_weights(self, suffix, self._kind, layer_input, hidden_size, bias, dtype, proj_size)
 
     @property
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
+
+    @property
+    def _h_size(self) -> int:
+        """The features of h, and of each direction's output: proj_size if the LSTM projects, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
     def _suffixes(self, layer: int) -> list[str]:
         """The endings of layer ``layer``'s parameter names: forward in time, then backward."""
@@ -256,7 +301,9 @@ class _RNNBase(Module):
         sequence, D = 2 if bidirectional else 1; zeros if None. Row ``k * D + d`` is the
         state of layer k in direction d (0 forward, 1 backward), in hx and in h_n.
         ``output`` (L, N, D * hidden_size), N first with ``batch_first``, holds the last
-        layer's h at every step, its two directions side by side.
+        layer's h at every step, its two directions side by side. An LSTM with
+        ``proj_size`` has proj_size features in place of hidden_size in h_0, h_n and
+        ``output``; c_0 and c_n keep hidden_size.
         """
         name = type(self).__name__
         input = ops._tensor(input)
@@ -272,8 +319,9 @@ class _RNNBase(Module):
                 f"{name}: the sequence is empty (input shape {input.shape}); give at least one step"
             )
         rows = self.num_layers * self._directions
-        shape = (rows, input.shape[1], self.hidden_size) if batched else (rows, self.hidden_size)
-        states = _initial_states(hx, self._kind, shape, self.weight_ih_l0.dtype, name)
+        sizes = (self._h_size, self.hidden_size)[: len(self._kind.state_names)]  # h's, and the LSTM's c's
+        shapes = tuple((rows, input.shape[1], size) if batched else (rows, size) for size in sizes)
+        states = _initial_states(hx, self._kind, shapes, self.weight_ih_l0.dtype, name)
         if not batched:
             states = tuple(state.unsqueeze(1) for state in states)
         output, finals = self._layers(input, states)
@@ -285,7 +333,7 @@ class _RNNBase(Module):
         return output, final_states if len(final_states) > 1 else final_states[0]
 
     def _layers(self, sequence: Tensor, states: States) -> tuple[Tensor, list[States]]:
-        """The last layer's outputs (L, N, D * H) and each layer's and direction's final states, in order."""
+        """The last layer's outputs (L, N, D * h size) and each layer's and direction's final states, in order."""
         finals = []
         for layer in range(self.num_layers):
             if layer > 0:
@@ -294,7 +342,10 @@ class _RNNBase(Module):
             for direction, suffix in enumerate(self._suffixes(layer)):
                 row = layer * self._directions + direction
                 output, final = self._over_time(
-                    sequence, tuple(state[row] for state in states), _weights(self, suffix), direction == 1
+                    sequence,
+                    tuple(state[row] for state in states),
+                    _weights(self, suffix, self._kind),
+                    direction == 1,
                 )
                 outputs.append(output)
                 finals.append(final)
@@ -304,7 +355,7 @@ class _RNNBase(Module):
     def _over_time(
         self, sequence: Tensor, states: States, weights: list[Tensor | None], backwards: bool
     ) -> tuple[Tensor, States]:
-        """The cell run step by step over ``sequence`` (L, N, I): every step's h, (L, N, H), and the last states."""
+        """The cell run step by step over ``sequence`` (L, N, I): every step's h, (L, N, h size), and the last states."""
         length = sequence.shape[0]
         hidden = [None] * length
         for time in reversed(range(length)) if backwards else range(length):
@@ -315,6 +366,7 @@ class _RNNBase(Module):
     def extra_repr(self) -> str:
         options = [f"{self.input_size}, {self.hidden_size}"]
         defaults = {
+            "proj_size": 0,
             "num_layers": 1,
             "bias": True,
             "batch_first": False,
@@ -364,7 +416,11 @@ class LSTM(_RNNBase):
     """A multi-layer LSTM, as PyTorch's: :func:`F.lstm_cell` at each step; ``(output, (h_n, c_n))``.
 
     Weights (4H, ...), gates in the order input, forget, cell, output. ``proj_size``
-    (PyTorch's projected LSTM) is not supported: it must be 0.
+    P > 0 (an LSTM with projections, as PyTorch's) projects each step's h down to P < H
+    features, ``h_t = (o_t * tanh(c_t)) @ W_hr^T``, with ``weight_hr_l{k}`` (P, H) added
+    after each direction's biases: then ``weight_hh_l{k}`` is (4H, P), layers after the
+    first read D * P features, and h_0, h_n and the output have P features per direction
+    while c_0 and c_n keep H.
     """
 
     def __init__(
@@ -380,12 +436,18 @@ class LSTM(_RNNBase):
         *,
         dtype: object = None,
     ) -> None:
-        if proj_size != 0:
-            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported in minigrad; leave it 0")
         super().__init__(
-            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            proj_size,
         )
-        self.proj_size = proj_size
 
 
 class GRU(_RNNBase):

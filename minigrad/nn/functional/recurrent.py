@@ -10,7 +10,9 @@ steps, one box per step in a drawing. There is no backward code here.
 
 The weights have PyTorch's shapes: ``w_ih`` (G * H, I) and ``w_hh`` (G * H, H), the
 G gates stacked, H the hidden size and I the input size; the biases (G * H,).
-``input`` is (N, I) and the states (N, H), or one sample, (I,) and (H,).
+``input`` is (N, I) and the states (N, H), or one sample, (I,) and (H,). An LSTM
+with a projection (``w_hr``, (P, H)) has a smaller h, (N, P), so its ``w_hh`` is
+(4 * H, P); its memory c stays (N, H).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def lstm_cell(
     w_hh: Tensor,
     b_ih: Tensor | None = None,
     b_hh: Tensor | None = None,
+    w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The long short-term memory cell (Hochreiter & Schmidhuber, 1997): ``(h', c')`` from ``hx = (h, c)``.
 
@@ -71,15 +74,23 @@ def lstm_cell(
         i, f, g, o = chunk(input @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4)
         c' = sigmoid(f) * c + sigmoid(i) * tanh(g)      forget some memory, write some
         h' = sigmoid(o) * tanh(c')                      read some of it out
+        h' = h' @ w_hr.T                                only with a projection w_hr
 
     The memory ``c`` passes from step to step through a product and a sum only, so its
     gradient is not squashed by a tanh at every step, as a plain RNN's is.
+
+    A projection ``w_hr`` (P, H), P < H, is the "LSTM with projections" of Sak et al.
+    (2014), PyTorch's ``proj_size``: the state h, which the next step reads and a
+    layer outputs, shrinks to P features while the memory c keeps H, so ``w_hh`` is
+    (4 * H, P), smaller by a factor H / P.
     """
     h, c = hx
     gates = _both_maps(input, h, w_ih, w_hh, b_ih, b_hh)
     input_gate, forget_gate, cell_gate, output_gate = chunk(gates, 4, axis=-1)
     c_next = ops.sigmoid(forget_gate) * c + ops.sigmoid(input_gate) * ops.tanh(cell_gate)
     h_next = ops.sigmoid(output_gate) * ops.tanh(c_next)
+    if w_hr is not None:
+        h_next = linear(h_next, w_hr)
     return h_next, c_next
 
 
