@@ -16,7 +16,7 @@ from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.functional.activations import _check_inplace
 from minigrad.nn.functional.distance import _check_p
-from minigrad.nn.functional.layers import _check_max_norm, _check_norm_type, _padding_row
+from minigrad.nn.functional.layers import _check_dense, _check_max_norm, _check_norm_type, _padding_row
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -62,7 +62,9 @@ class Embedding(Module):
     gradient, so it stays zeros while the model learns (a vector for "no token").
     With ``max_norm``, each row a forward pass looks up is first scaled down, in
     ``weight`` itself, to a ``norm_type``-norm of at most ``max_norm`` (see
-    :func:`minigrad.nn.functional.embedding`).
+    :func:`minigrad.nn.functional.embedding`). With ``scale_grad_by_freq``, a row's
+    gradient is divided by how often a batch picks it. ``sparse`` must stay False:
+    minigrad has no sparse gradients.
 
     ``_weight`` and ``_freeze`` are what :meth:`from_pretrained` passes (PyTorch's
     spelling): a table to copy instead of random samples (it keeps its own dtype and
@@ -76,6 +78,8 @@ class Embedding(Module):
         padding_idx: int | None = None,
         max_norm: float | None = None,
         norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         *,
         dtype: object = None,
         _weight: Any = None,
@@ -87,8 +91,10 @@ class Embedding(Module):
         if max_norm is not None:
             _check_max_norm(max_norm, "Embedding")
         _check_norm_type(norm_type, "Embedding")
+        _check_dense(sparse, "Embedding")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.max_norm, self.norm_type = max_norm, norm_type
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.sparse = sparse
         if _weight is None:
             self.weight = Parameter(
                 zeros(num_embeddings, embedding_dim, dtype=dtype), requires_grad=not _freeze
@@ -112,6 +118,8 @@ class Embedding(Module):
         padding_idx: int | None = None,
         max_norm: float | None = None,
         norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
     ) -> Embedding:
         """An Embedding whose weight is a copy of the 2-D ``embeddings`` (a Tensor, array or list).
 
@@ -139,12 +147,22 @@ class Embedding(Module):
             padding_idx,
             max_norm=max_norm,
             norm_type=norm_type,
+            scale_grad_by_freq=scale_grad_by_freq,
+            sparse=sparse,
             _weight=embeddings,
             _freeze=freeze,
         )
 
     def forward(self, input: Any) -> Tensor:
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
 
     def extra_repr(self) -> str:
         options = [f"{self.num_embeddings}, {self.embedding_dim}"]
@@ -154,6 +172,8 @@ class Embedding(Module):
             options.append(f"max_norm={self.max_norm}")
         if self.norm_type != 2:
             options.append(f"norm_type={self.norm_type}")
+        if self.scale_grad_by_freq:
+            options.append(f"scale_grad_by_freq={self.scale_grad_by_freq}")
         return ", ".join(options)
 
 

@@ -133,6 +133,8 @@ def embedding(
     padding_idx: int | None = None,
     max_norm: float | None = None,
     norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """The rows of ``weight`` that the indices in ``input`` pick: ``weight[input]``.
 
@@ -150,7 +152,14 @@ def embedding(
     graph recorded earlier that used it reads the scaled rows in backward: PyTorch
     would refuse that backward, minigrad cannot tell. Renormalize before any other use
     of ``weight``, as PyTorch's documentation advises.
+
+    With ``scale_grad_by_freq``, each position's gradient is divided by the number of
+    times its index occurs in ``input``, as in PyTorch, so a row picked n times gets
+    the mean of its n gradients rather than their sum (frequent words do not get
+    larger steps); the values are unchanged. ``sparse=True`` (PyTorch's sparse
+    gradient) is refused: minigrad's gradients are dense.
     """
+    _check_dense(sparse, "embedding")
     indices = np.asarray(input)
     weight = ops._tensor(weight)
     if weight.ndim != 2:
@@ -171,10 +180,31 @@ def embedding(
         max_norm, norm_type = _check_max_norm(max_norm, "embedding"), _check_norm_type(norm_type, "embedding")
         _renormalize_rows(weight, indices, max_norm, norm_type)
     looked_up = weight[indices]
+    if scale_grad_by_freq and looked_up.requires_grad:  # a frozen (or integer) table has no gradient to scale
+        looked_up = _scale_gradient(looked_up, 1 / _occurrences(indices, rows))
     if padding_idx is not None:
         is_padding = indices[..., np.newaxis] == padding_idx
         looked_up = where(is_padding, looked_up.detach(), looked_up)
     return looked_up
+
+
+def _occurrences(indices: np.ndarray, num_embeddings: int) -> np.ndarray:
+    """How often each position's index occurs in ``indices``, shaped (*indices.shape, 1) to scale its row."""
+    counts = np.bincount(indices.ravel().astype(np.intp), minlength=num_embeddings)
+    return counts[indices][..., np.newaxis]
+
+
+def _scale_gradient(x: Tensor, scale: np.ndarray) -> Tensor:
+    """``x`` with the same values, whose gradient is multiplied by the constant ``scale`` on the way back.
+
+    ``constant`` holds x's numbers cut off from the graph. Forward, ``x - constant`` is
+    exactly 0 (for finite numbers; an infinite entry would give nan), so the result
+    is ``constant + 0``: x's values, bit for bit. Backward, ``constant`` is no function
+    of x, so the result is ``x * scale`` plus a constant, whose derivative with respect
+    to x is ``scale``: the gradient arriving at x is multiplied by it.
+    """
+    constant = x.detach()
+    return constant + (x - constant) * scale.astype(x.dtype)
 
 
 def _renormalize_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -206,6 +236,15 @@ def _check_max_norm(max_norm: float, op_name: str) -> float:
     if not max_norm >= 0:  # nan too
         raise ValueError(f"{op_name}: max_norm must be None or a norm of at least 0, got {max_norm}")
     return max_norm
+
+
+def _check_dense(sparse: bool, op_name: str) -> None:
+    """Refuse PyTorch's ``sparse=True``: minigrad has no sparse tensors, so no sparse gradients."""
+    if sparse:
+        raise ValueError(
+            f"{op_name}: sparse=True asks for a sparse gradient of weight, but minigrad has no "
+            f"sparse tensors; pass sparse=False (the default): the dense gradient has the same values"
+        )
 
 
 def _padding_row(padding_idx: int, num_embeddings: int, op_name: str) -> int:
