@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from minigrad.engine import Op, _changed_since, _memory_owner, _state, set_grad_enabled
+from minigrad.function import Function, FunctionContext  # noqa: F401 (mg.autograd.Function, as torch's)
 from minigrad.tensor import Tensor
 
 Node = TypeVar("Node")  # what dependency_order walks: tensors for drawings, ops and leaves for backward
