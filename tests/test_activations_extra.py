@@ -1,5 +1,5 @@
 """hardtanh, relu6, hardsigmoid, hardswish, mish, logsigmoid, softsign, tanhshrink and their modules
-(minigrad/nn/functional/activations.py, minigrad/nn/layers.py)."""
+(minigrad/nn/functional/activations.py, minigrad/nn/activation.py)."""
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from minigrad.nn.functional.activations import (
     softsign,
     tanhshrink,
 )
-from minigrad.nn.layers import (
+from minigrad.nn.activation import (
     Hardsigmoid,
     Hardswish,
     Hardtanh,

@@ -23,7 +23,8 @@ from minigrad.nn.conv import AvgPool1d, Conv1d, MaxPool1d
 from minigrad.nn.container import Sequential
 from minigrad.nn.functional.convolution1d import avg_pool1d, conv1d, max_pool1d
 from minigrad.nn.functional.losses import cross_entropy
-from minigrad.nn.layers import Flatten, Linear, ReLU
+from minigrad.nn.activation import ReLU
+from minigrad.nn.layers import Flatten, Linear
 
 # ---- references: one output position at a time ---------------------------------------------
 

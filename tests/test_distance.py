@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.nn.functional.distance import cosine_similarity, normalize, pairwise_distance
-from minigrad.nn.layers import CosineSimilarity, PairwiseDistance
+from minigrad.nn.distance import CosineSimilarity, PairwiseDistance
 
 P_VALUES = [1.0, 2.0, 3.0, 1.5, 0.5, math.inf]
 

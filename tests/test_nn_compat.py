@@ -1,6 +1,6 @@
 """PyTorch's spellings of nn: inplace arguments, Embedding.from_pretrained, max_norm.
 
-Covers what minigrad/nn/layers.py and minigrad/nn/functional/ accept so that code
+Covers what minigrad/nn/layers.py, minigrad/nn/activation.py and minigrad/nn/functional/ accept so that code
 written for PyTorch runs. The reprs were checked by hand against PyTorch 2.13.0.
 """
 

@@ -18,34 +18,38 @@ from minigrad.nn.conv import (
     MaxPool2d,
     Unfold,
 )
-from minigrad.nn.layers import (
+from minigrad.nn.activation import (
     ELU,
     GELU,
-    CosineSimilarity,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
+    LeakyReLU,
     LogSigmoid,
+    LogSoftmax,
     Mish,
-    PairwiseDistance,
+    ReLU,
     ReLU6,
+    SiLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
     Softsign,
+    Tanh,
     Tanhshrink,
-    Unflatten,
+)
+from minigrad.nn.distance import (
+    CosineSimilarity,
+    PairwiseDistance,
+)
+from minigrad.nn.layers import (
     Dropout,
     Dropout2d,
     Embedding,
     Flatten,
     Identity,
-    LeakyReLU,
     Linear,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Tanh,
+    Unflatten,
 )
 from minigrad.nn.loss import (
     BCELoss,
