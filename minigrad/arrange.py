@@ -367,7 +367,7 @@ def _matrices(x: Any, diagonal: Any, op_name: str) -> Tensor:
 
 
 def _kept(x: Tensor, keep: np.ndarray) -> Tensor:
-    """x where the constant mask ``keep`` (over its last two axes) is True, 0 elsewhere."""
+    """x where the constant mask ``keep`` (over its last two axes; x broadcasts to it) is True, 0 elsewhere."""
     return ops.where(keep, x, np.zeros((), x.dtype))
 
 
@@ -450,4 +450,4 @@ def diag(x: Any, diagonal: int = 0) -> Tensor:
     # column j holds x[j - max(offset, 0)], so the zeros go before x above the main
     # diagonal and after it below.
     row = x if offset == 0 else ops.concatenate([padding, x] if offset > 0 else [x, padding])
-    return ops.where(np.eye(len(row), k=offset, dtype=bool), row, np.zeros((), x.dtype))
+    return _kept(row, np.eye(len(row), k=offset, dtype=bool))

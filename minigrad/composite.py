@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,10 +63,20 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
 
 def _sqrt_with_slope_0_at_0(value: Tensor) -> Tensor:
     """sqrt(value), whose gradient is 0 where value is 0 (see :func:`std`)."""
+    return with_slope_0_at_0(value, Tensor.sqrt)
+
+
+def with_slope_0_at_0(value: Tensor, power: Callable[[Tensor], Tensor]) -> Tensor:
+    """``power(value)`` for value >= 0 (a root, or a power below 1), with slope 0 where value is 0.
+
+    The chain rule would give an infinite slope at 0, and nan once multiplied by a slope
+    of 0 before it. So the zeros go through ``power`` as ones and are put back as zeros:
+    a where on each side, so that no infinite slope is ever formed.
+    """
     zero = value.data == 0
     if not zero.any():
-        return value.sqrt()
-    return ops.where(zero, 0.0, ops.where(zero, 1.0, value).sqrt())
+        return power(value)
+    return ops.where(zero, 0.0, power(ops.where(zero, 1.0, value)))
 
 
 @composite

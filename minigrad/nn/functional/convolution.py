@@ -267,10 +267,7 @@ def _conv(
             f"{function}: the {out_channels} filters (axis 0 of the weight, shape {weight.shape}) must split "
             f"evenly into groups={groups}"
         )
-    if bias is not None:
-        bias = ops._tensor(bias)
-        if bias.shape != (out_channels,):
-            raise ValueError(f"{function}: bias must have shape ({out_channels},), got {bias.shape}")
+    bias = _checked_bias(function, bias, out_channels)
     stride = _per_axis(stride, "stride", function, 1, dims)
     dilation = _per_axis(dilation, "dilation", function, 1, dims)
     x, padding = _conv_padding(function, x, padding, kernel_size, dilation, stride)
@@ -284,6 +281,18 @@ def _conv(
         y = y + bias.reshape(out_channels, 1)
     y = y.reshape(n, out_channels, *out_size)
     return y.reshape(y.shape[1:]) if unbatched else y
+
+
+def _checked_bias(function: str, bias: Any, out_channels: int) -> Tensor | None:
+    """A convolution's ``bias`` as a tensor, one value per output channel (or None)."""
+    if bias is None:
+        return None
+    bias = ops._tensor(bias)
+    if bias.shape != (out_channels,):
+        raise ValueError(
+            f"{function}: bias must have shape ({out_channels},), got {bias.shape}: one value per output channel"
+        )
+    return bias
 
 
 def _conv_padding(

@@ -12,9 +12,8 @@ import numbers
 from typing import Any
 
 from minigrad import ops
-from minigrad.composite import clip, norm
+from minigrad.composite import clip, norm, with_slope_0_at_0
 from minigrad.engine import composite
-from minigrad.ops import where
 from minigrad.tensor import Tensor
 
 
@@ -41,22 +40,8 @@ def _vector_norm(x: Tensor, p: float, axes: tuple[int, ...], keepdims: bool) -> 
         return magnitude.max(axes, keepdims)
     if p == 1:
         return magnitude.sum(axes, keepdims)
-    powers = _power_with_slope_0_at_0(magnitude, p)
-    return _power_with_slope_0_at_0(powers.sum(axes, keepdims), 1 / p)
-
-
-def _power_with_slope_0_at_0(value: Tensor, exponent: float) -> Tensor:
-    """``value ** exponent`` for value >= 0, with slope 0 where value is 0.
-
-    The chain rule would give ``exponent * 0 ** (exponent - 1)``, infinite for an
-    exponent below 1, and nan once multiplied by a slope of 0 (abs's at 0). So the
-    zeros are raised to the power as ones and put back as zeros: a where on each side
-    of the pow, so that no infinite slope is ever formed.
-    """
-    zero = value.data == 0
-    if not zero.any():
-        return value**exponent
-    return where(zero, 0.0, where(zero, 1.0, value) ** exponent)
+    powers = with_slope_0_at_0(magnitude, lambda value: value**p)
+    return with_slope_0_at_0(powers.sum(axes, keepdims), lambda value: value ** (1 / p))
 
 
 @composite

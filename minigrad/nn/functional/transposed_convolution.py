@@ -37,6 +37,7 @@ from minigrad.nn.functional.convolution import (
     _KERNEL_AXES,
     IntPair,
     _as_batch,
+    _checked_bias,
     _image_sizes,
     _image_windows,
     _pad_sizes,
@@ -162,13 +163,7 @@ def _conv_transpose(
             f"must split evenly into groups={groups}"
         )
     out_channels = group_out_channels * groups
-    if bias is not None:
-        bias = ops._tensor(bias)
-        if bias.shape != (out_channels,):
-            raise ValueError(
-                f"{function}: bias must have shape ({out_channels},), one value per output channel "
-                f"(groups={groups} times axis 1 of the weight, shape {weight.shape}), got {bias.shape}"
-            )
+    bias = _checked_bias(function, bias, out_channels)
     stride = _per_axis(stride, "stride", function, 1, dims)
     padding = _per_axis(padding, "padding", function, 0, dims)
     output_padding = _per_axis(output_padding, "output_padding", function, 0, dims)
