@@ -24,6 +24,7 @@ import numpy as np
 
 from minigrad.engine import Op, _changed_since, _memory_owner, _state, set_grad_enabled
 from minigrad.function import Function, FunctionContext  # noqa: F401 (mg.autograd.Function, as torch's)
+from minigrad.primitives import Scattered
 from minigrad.tensor import Tensor
 
 Node = TypeVar("Node")  # what dependency_order walks: tensors for drawings, ops and leaves for backward
@@ -163,6 +164,8 @@ def _backpropagate(
             while ready:
                 node = ready.pop()
                 grad = grads.pop(id(node), None)
+                if type(grad) in _NOT_SPREAD:
+                    grad = grad.spread()
                 if wanted is not None and grad is not None:
                     if id(node) not in leading:
                         grad = None  # it leads to no wanted node: its rule need not run
@@ -269,6 +272,8 @@ def _sum_of_uses(node: Op | Tensor, previous: Any, grad: Any) -> Any:
     where the result was made and is marked ``sums_gradients``, so a drawing can say so.
     """
     if not isinstance(grad, Tensor):  # arrays: nothing is recorded
+        if type(previous) in _NOT_SPREAD or type(grad) in _NOT_SPREAD:
+            return _InPlaceSum.of(previous, grad)
         return previous + grad
     current_scope = _state.scope
     _state.scope = () if isinstance(node, Tensor) else node.scope
@@ -277,6 +282,50 @@ def _sum_of_uses(node: Op | Tensor, previous: Any, grad: Any) -> Any:
     if total.op is not None:
         total.op.sums_gradients = True
     return total
+
+
+class _InPlaceSum:
+    """A gradient summed in an array that backward made itself, so each further use adds into it in place.
+
+    Backward sums a node's gradient this way once a :class:`Scattered` one (from
+    indexing) is among its uses: a Scattered piece then costs only the positions it
+    was read at, where ``previous + grad`` would make a new array of the full size for
+    every piece. Other sums make a new array, as the arrays they add may be shared.
+    """
+
+    __slots__ = ("total",)
+
+    def __init__(self, total: np.ndarray) -> None:
+        self.total = total
+
+    @classmethod
+    def of(cls, previous: Any, grad: Any) -> _InPlaceSum:
+        """``previous + grad``, one of them Scattered or an _InPlaceSum."""
+        if type(previous) is not cls:
+            previous, grad = (previous, grad) if type(previous) is Scattered else (grad, previous)
+            previous = cls(previous.spread())  # a new array: backward's own
+        previous.add(grad)
+        return previous
+
+    def add(self, grad: Any) -> None:
+        """Add one more use's gradient: an array, a Scattered one or another _InPlaceSum."""
+        if type(grad) is not Scattered:
+            grad = grad.spread() if type(grad) is _InPlaceSum else grad
+            if np.result_type(self.total, grad) == self.total.dtype:
+                self.total += grad
+            else:  # a wider dtype (mixed float32 and float64 uses): as previous + grad
+                self.total = self.total + grad
+        elif grad.values.dtype == self.total.dtype:
+            grad.add_to(self.total)
+        else:
+            self.total = self.total + grad.spread()
+
+    def spread(self) -> np.ndarray:
+        """The sum, as an array."""
+        return self.total
+
+
+_NOT_SPREAD = (Scattered, _InPlaceSum)  # gradients kept as they are until a node's rule needs them
 
 
 def _retain(op: Op, grad: Any, handed_out: set[int]) -> None:

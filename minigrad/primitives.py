@@ -630,7 +630,37 @@ class GetItem(Op):
         return x[index]
 
     def backward(self, grad, out, x):
+        if isinstance(grad, np.ndarray):  # on arrays, not spread out yet (see Scattered)
+            return (Scattered(grad, self.index, self.input_shape),)
         return (_apply(ScatterAdd, grad, index=self.index, shape=self.input_shape),)
+
+
+class Scattered:
+    """x's gradient from ``x[index]``, on arrays: ``values`` at ``index`` of zeros of x's ``shape``.
+
+    ScatterAdd would make those zeros at once. A tensor read a piece at a time, as a
+    recurrent layer reads its sequence step by step, would then get one array of its
+    full size per piece, and backward would add them all up: time growing with the
+    square of the sequence's length. Kept as what was read, each piece is added into
+    one array where backward sums the tensor's gradient (see ``autograd._sum_of_uses``),
+    and a gradient read once is spread out when the rule of its node runs.
+    """
+
+    __slots__ = ("values", "index", "shape")
+
+    def __init__(self, values: np.ndarray, index: Any, shape: tuple[int, ...]) -> None:
+        self.values, self.index, self.shape = values, index, shape
+
+    def spread(self) -> np.ndarray:
+        """The gradient as an array of x's shape (a new one)."""
+        return ScatterAdd().forward(self.values, self.index, self.shape)
+
+    def add_to(self, total: np.ndarray) -> None:
+        """``total += self.spread()``, touching only the positions read (where no position is read twice)."""
+        if _may_repeat(self.index):
+            total += self.spread()
+        else:
+            total[self.index] += self.values
 
 
 class ScatterAdd(Op):
