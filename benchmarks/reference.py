@@ -7,7 +7,8 @@ float32, like minigrad's.
 
 The MLP stores its parameters and buffers under the keys of the matching minigrad
 (and PyTorch) ``nn.Sequential``'s state dict -- ``"0.weight"``, ``"1.running_mean"``
--- so weights copy over from minigrad and results compare key by key.
+-- so weights copy over from minigrad and results compare key by key. The LSTM does the
+same with the keys of a one-layer ``nn.LSTM`` (``"weight_ih_l0"``, ...).
 """
 
 from __future__ import annotations
@@ -235,6 +236,99 @@ class ReferenceAdam:
             update = np.divide(m, denominator, out=scratch)
             update *= step_size
             theta -= update
+
+
+# ---- the LSTM -------------------------------------------------------------------------------
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), written as ``(1 + tanh(x / 2)) / 2``, which cannot overflow."""
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+class ReferenceLSTM:
+    """A one-layer LSTM over a whole sequence, numpy only, with backpropagation through time.
+
+    The gates are PyTorch's, stacked in rows in the order input, forget, cell, output::
+
+        i, f, g, o = split(x_t @ W_ih^T + b_ih + h_{t-1} @ W_hh^T + b_hh, 4)
+        c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g)
+        h_t = sigmoid(o) * tanh(c_t)
+
+    from h_0 = c_0 = 0. The input's share of the gates does not depend on h, so it is
+    one matmul for all steps; only ``h_{t-1} @ W_hh^T`` is left inside the loop.
+
+    Parameters
+    ----------
+    state_dict : dict of str to ndarray
+        ``weight_ih_l0`` (4H, I), ``weight_hh_l0`` (4H, H), ``bias_ih_l0`` and
+        ``bias_hh_l0`` (4H,), keyed as a one-layer ``nn.LSTM`` of minigrad or PyTorch. Copied.
+    """
+
+    def __init__(self, state_dict: dict[str, np.ndarray]) -> None:
+        self.params = {key: value.copy() for key, value in state_dict.items()}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward_backward(self, x: np.ndarray, grad_output: np.ndarray) -> np.ndarray:
+        """Run the sequence ``x`` (L, N, I), fill :attr:`grads` from dL/doutput, return the output.
+
+        The output (L, N, H) is h_t at every step; ``grad_output`` has its shape. The
+        input needs no gradient, so none is computed for it.
+        """
+        w_ih, w_hh = self.params["weight_ih_l0"], self.params["weight_hh_l0"]
+        length, batch, input_size = x.shape
+        hidden = w_hh.shape[1]
+        cell = slice(2 * hidden, 3 * hidden)  # g's rows: the only gate squashed by tanh
+        x_rows = x.reshape(length * batch, input_size)
+        bias = self.params["bias_ih_l0"] + self.params["bias_hh_l0"]
+        input_gates = linear_forward(x_rows, w_ih, bias).reshape(length, batch, 4 * hidden)
+
+        # Kept for backward: h and c, with h[t + 1] the output of step t and h[0] = c[0] = 0;
+        # each step's gates after their nonlinearities; and tanh(c_t).
+        h = np.zeros((length + 1, batch, hidden), x.dtype)
+        c = np.zeros((length + 1, batch, hidden), x.dtype)
+        gates = np.empty((length, batch, 4 * hidden), x.dtype)
+        tanh_c = np.empty((length, batch, hidden), x.dtype)
+        for t in range(length):
+            preactivation = input_gates[t] + h[t] @ w_hh.T
+            gates[t] = sigmoid(preactivation)
+            gates[t, :, cell] = np.tanh(preactivation[:, cell])
+            i, f, g, o = np.split(gates[t], 4, axis=1)
+            c[t + 1] = f * c[t] + i * g
+            tanh_c[t] = np.tanh(c[t + 1])
+            h[t + 1] = o * tanh_c[t]
+
+        # Backward through time. h_t reaches the loss through the output and through step
+        # t + 1, c_t through h_t and through step t + 1:
+        #   dh_t = dy_t + dpre_{t+1} @ W_hh,   dc_t = dh_t * o * (1 - tanh(c_t)^2) + dc_{t+1} * f_{t+1}
+        # and each gate's preactivation gets its share times its nonlinearity's slope,
+        # sigmoid' = s (1 - s) and tanh' = 1 - tanh^2.
+        grad_preactivations = np.empty_like(gates)
+        grad_h_from_next = np.zeros((batch, hidden), x.dtype)
+        grad_c_from_next = np.zeros((batch, hidden), x.dtype)
+        for t in reversed(range(length)):
+            i, f, g, o = np.split(gates[t], 4, axis=1)
+            grad_h = grad_output[t] + grad_h_from_next
+            grad_c = grad_h * o * (1 - tanh_c[t] * tanh_c[t]) + grad_c_from_next
+            # Views of grad_preactivations[t]: each gate's share is written into it in place.
+            grad_i, grad_f, grad_g, grad_o = np.split(grad_preactivations[t], 4, axis=1)
+            grad_i[...] = grad_c * g * i * (1 - i)
+            grad_f[...] = grad_c * c[t] * f * (1 - f)
+            grad_g[...] = grad_c * i * (1 - g * g)
+            grad_o[...] = grad_h * tanh_c[t] * o * (1 - o)
+            grad_h_from_next = grad_preactivations[t] @ w_hh
+            grad_c_from_next = grad_c * f
+
+        # The weights are shared by all steps: their gradients sum over the steps, one matmul each.
+        grad_rows = grad_preactivations.reshape(length * batch, 4 * hidden)
+        grad_bias = grad_rows.sum(axis=0)
+        self.grads = {
+            "weight_ih_l0": grad_rows.T @ x_rows,
+            "weight_hh_l0": grad_rows.T @ h[:-1].reshape(length * batch, hidden),
+            "bias_ih_l0": grad_bias,
+            "bias_hh_l0": grad_bias.copy(),
+        }
+        return h[1:]
 
 
 # ---- the other two workloads ---------------------------------------------------------------

@@ -62,3 +62,10 @@ def test_quick_chain_floor_completes_and_prints_every_engine() -> None:
     )
     for engine in engines:
         assert f"| {engine} |" in completed.stdout, engine
+
+
+def test_quick_sequence_sweep_completes_and_prints_every_length() -> None:
+    completed = run_quick("sequence.py")
+    assert "QUICK MODE" in completed.stdout
+    for length in (10, 40):
+        assert f"| {length} |" in completed.stdout, length
