@@ -273,7 +273,7 @@ class ReferenceLSTM:
         """Run the sequence ``x`` (L, N, I), fill :attr:`grads` from dL/doutput, return the output.
 
         The output (L, N, H) is h_t at every step; ``grad_output`` has its shape. The
-        input needs no gradient, so none is computed for it.
+        input's gradient is in ``grads["input"]``.
         """
         w_ih, w_hh = self.params["weight_ih_l0"], self.params["weight_hh_l0"]
         length, batch, input_size = x.shape
@@ -327,6 +327,7 @@ class ReferenceLSTM:
             "weight_hh_l0": grad_rows.T @ h[:-1].reshape(length * batch, hidden),
             "bias_ih_l0": grad_bias,
             "bias_hh_l0": grad_bias.copy(),
+            "input": (grad_rows @ w_ih).reshape(x.shape),  # each x_t reached the loss through its gates only
         }
         return h[1:]
 

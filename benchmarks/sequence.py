@@ -9,15 +9,17 @@ One training pass of an LSTM, ``nn.LSTM(32, 64)`` over a batch of 16 sequences o
 length L (float32, weights from ``mg.manual_seed(0)``), as minigrad does it and as
 ``reference.py``'s :class:`ReferenceLSTM` does it by hand from a copy of the same
 weights: the forward pass over all L steps, then the backward pass from a fixed random
-dL/doutput to the four parameters (the input needs no gradient). The gradients are set
-to None before each pass, so nothing accumulates.
+dL/doutput to the four parameters and to the input, which needs one as it does when
+it comes from an embedding or from a layer below. The gradients are set to None before
+each pass, so nothing accumulates.
 
 Both sides do a fixed amount of work per step, so both times should grow linearly with
 L and their ratio stay flat. Backward of a recurrent layer once grew with L squared
 (each step's gradient of ``sequence[t]`` was spread into an array of the whole
-sequence's shape); a ratio that climbs with L would show such a cost again.
+sequence's shape, when the sequence requires grad); a ratio that climbs with L would
+show such a cost again.
 
-Before any timing, every L is checked: the output and the four gradients of both sides
+Before any timing, every L is checked: the output and the five gradients of both sides
 must agree to float32 rounding (``run.py``'s tolerances; gradients relative to the
 largest one). The timing is ``run.py``'s: both sides interleaved round by round,
 medians, minigrad's median over numpy's.
@@ -72,11 +74,12 @@ class LSTMPair:
         rng = np.random.default_rng(seed)
         self.x = rng.standard_normal((length, BATCH, INPUT_SIZE)).astype(DTYPE)
         self.grad_output = rng.standard_normal((length, BATCH, HIDDEN_SIZE)).astype(DTYPE)
-        self.inputs = mg.tensor(self.x)
+        self.inputs = mg.tensor(self.x, requires_grad=True)
 
     def run_minigrad(self) -> np.ndarray:
         """One pass; returns the output as an array, so the graph is freed on return."""
         self.model.zero_grad()
+        self.inputs.grad = None
         output, _ = self.model(self.inputs)
         output.backward(self.grad_output)
         return output.data
@@ -85,13 +88,16 @@ class LSTMPair:
         return self.reference.forward_backward(self.x, self.grad_output)
 
     def check(self) -> None:
-        """Compare the output and the gradient of every parameter; raise MismatchError if they differ."""
+        """Compare the output and the gradients of every parameter and of the input; raise MismatchError if they differ."""
         length = self.x.shape[0]
         assert_close(f"output at L={length}", self.run_minigrad(), self.run_reference())
         atol = ATOL * largest_magnitude(self.reference.grads.values())
         for name, param in self.model.named_parameters():
             expected = self.reference.grads[name]
             assert_close(f"gradient of {name} at L={length}", param.grad.data, expected, atol)
+        assert_close(
+            f"gradient of the input at L={length}", self.inputs.grad.data, self.reference.grads["input"], atol
+        )
 
 
 @dataclass
