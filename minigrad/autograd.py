@@ -288,9 +288,11 @@ class _InPlaceSum:
     """A gradient summed in an array that backward made itself, so each further use adds into it in place.
 
     Backward sums a node's gradient this way once a :class:`Scattered` one (from
-    indexing) is among its uses: a Scattered piece then costs only the positions it
-    was read at, where ``previous + grad`` would make a new array of the full size for
-    every piece. Other sums make a new array, as the arrays they add may be shared.
+    indexing) is among its uses: a Scattered piece is then added only where it was
+    read, so a sequence read in L steps costs one array of its size, not L. Other sums
+    stay ``previous + grad``: making every sum in place saved nothing measurable (the
+    arrays it adds may be shared with other nodes or the caller, so it never adds into
+    those).
     """
 
     __slots__ = ("total",)
@@ -300,25 +302,26 @@ class _InPlaceSum:
 
     @classmethod
     def of(cls, previous: Any, grad: Any) -> _InPlaceSum:
-        """``previous + grad``, one of them Scattered or an _InPlaceSum."""
-        if type(previous) is not cls:
-            previous, grad = (previous, grad) if type(previous) is Scattered else (grad, previous)
-            previous = cls(previous.spread())  # a new array: backward's own
-        previous.add(grad)
-        return previous
+        """``previous + grad``, one of them Scattered, or ``previous`` a sum so far."""
+        if type(previous) is cls:
+            previous.add(grad)
+            return previous
+        first, second = (previous, grad) if type(previous) is Scattered else (grad, previous)
+        total = cls(first.spread())
+        total.add(second)
+        return total
 
     def add(self, grad: Any) -> None:
-        """Add one more use's gradient: an array, a Scattered one or another _InPlaceSum."""
-        if type(grad) is not Scattered:
-            grad = grad.spread() if type(grad) is _InPlaceSum else grad
-            if np.result_type(self.total, grad) == self.total.dtype:
-                self.total += grad
-            else:  # a wider dtype (mixed float32 and float64 uses): as previous + grad
-                self.total = self.total + grad
-        elif grad.values.dtype == self.total.dtype:
-            grad.add_to(self.total)
-        else:
-            self.total = self.total + grad.spread()
+        """Add one more use's gradient, an array or a Scattered one, in place where the dtypes agree."""
+        if type(grad) is Scattered:
+            if grad.values.dtype == self.total.dtype:
+                grad.add_to(self.total)
+                return
+            grad = grad.spread()
+        if grad.dtype == self.total.dtype:
+            self.total += grad
+        else:  # mixed float32 and float64 uses: as previous + grad, which widens
+            self.total = self.total + grad
 
     def spread(self) -> np.ndarray:
         """The sum, as an array."""
