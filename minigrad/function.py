@@ -26,8 +26,10 @@ minigrad's operations can be differentiated again; otherwise nothing is recorded
 
 This is how every primitive in :mod:`minigrad.primitives` is made, with one
 difference: a primitive's rule says which numbers it reads, so the graph keeps only
-those and notices if they change in place; a Function keeps whatever ``ctx`` holds,
-and such changes are the caller's to avoid.
+those; a Function keeps whatever ``ctx`` holds. Backward refuses to run a rule whose
+``ctx.saved_tensors`` were changed in place after the forward (``add_``, an optimizer's
+step), as it does for a primitive's inputs and as PyTorch does; other attributes of
+``ctx`` are not checked.
 """
 
 from __future__ import annotations

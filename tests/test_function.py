@@ -157,3 +157,24 @@ def test_wrong_results_are_errors_that_name_the_function():
     with pytest.raises(TypeError, match="NotATensor.forward returned a ndarray; it must return one Tensor"):
         NotATensor.apply(x)
     assert x.grad is None
+
+
+def test_a_saved_tensor_changed_in_place_before_backward_is_an_error_as_in_pytorch():
+    weight = mg.nn.Parameter(mg.tensor([1.0, 2.0]))
+    y = Cube.apply(weight).sum()
+    with mg.no_grad():
+        weight.add_(1.0)  # as an optimizer's step would
+    with pytest.raises(
+        RuntimeError, match=r"rule of Cube reads saved tensor 0 \(ctx.saved_tensors\), of shape \(2,\)"
+    ):
+        y.backward()
+    assert weight.grad is None  # nothing was added anywhere
+
+
+def test_a_change_to_what_a_function_did_not_save_is_no_error():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    k = mg.tensor([3.0, 4.0])
+    y = Scale.apply(x, 2.0).sum() + (x * 1.0).sum()
+    k.add_(1.0)  # changed, but nothing reads it
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
