@@ -326,16 +326,15 @@ class _InPlaceSum:
         return total
 
     def add(self, grad: Any) -> None:
-        """Add one more use's gradient, an array or a Scattered one, in place where the dtypes agree."""
-        if type(grad) is Scattered:
-            if grad.values.dtype == self.total.dtype:
-                grad.add_to(self.total)
-                return
-            grad = grad.spread()
-        if grad.dtype == self.total.dtype:
+        """Add one more use's gradient, an array or a Scattered one, in place."""
+        scattered = type(grad) is Scattered
+        dtype = grad.values.dtype if scattered else grad.dtype
+        if dtype != self.total.dtype:  # mixed float32 and float64 uses: widened, as previous + grad would be
+            self.total = self.total.astype(np.result_type(self.total, dtype), copy=False)
+        if scattered:
+            grad.add_to(self.total)
+        else:
             self.total += grad
-        else:  # mixed float32 and float64 uses: as previous + grad, which widens
-            self.total = self.total + grad
 
     def spread(self) -> np.ndarray:
         """The sum, as an array."""

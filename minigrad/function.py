@@ -104,6 +104,9 @@ class _FunctionOp(Op):
         arguments: int,
     ) -> np.ndarray:
         self.ctx, self.positions, self.arguments = ctx, positions, arguments
+        # As at forward: a leaf's .data may be replaced before backward.
+        self.input_shapes = [array.shape for array in arrays]
+        self.input_dtypes = [array.dtype for array in arrays]
         return result
 
     def backward(self, grad, out, *inputs):
@@ -117,17 +120,19 @@ class _FunctionOp(Op):
                 f"argument(s); return one per argument, None where there is none"
             )
         input_grads = []
-        for position, argument, needed in zip(self.positions, self.inputs, self.needs_input_grad):
+        for position, shape, dtype, needed in zip(
+            self.positions, self.input_shapes, self.input_dtypes, self.needs_input_grad
+        ):
             input_grad = given[position]
             if input_grad is None or not needed:
                 input_grads.append(None)
                 continue
             if not isinstance(input_grad, Tensor):
-                input_grad = Tensor._wrap(np.asarray(input_grad, dtype=argument.dtype))
-            if input_grad.shape != argument.shape:
+                input_grad = Tensor._wrap(np.asarray(input_grad, dtype=dtype))
+            if input_grad.shape != shape:
                 raise RuntimeError(
                     f"{name}.backward returned a gradient of shape {input_grad.shape} for argument "
-                    f"{position}, of shape {argument.shape}; each gradient has its argument's shape"
+                    f"{position}, of shape {shape}; each gradient has its argument's shape"
                 )
             input_grads.append(input_grad if recorded else input_grad.data)
         return tuple(input_grads)

@@ -650,19 +650,22 @@ def clone(x: Any) -> Tensor:
     return Copy.apply(_tensor(x))
 
 
-def _plain_index(index: Any) -> Any:
-    """An index with tensors and lists turned into arrays, as numpy expects.
+def _plain_index(index: Any, outermost: bool = True) -> Any:
+    """An index with tensors and sequences turned into arrays, as numpy expects.
 
-    Arrays are copies: the backward rule reads the index later, and a caller who
-    changes their array in between must not change where the gradient goes.
+    The outermost tuple lists one index per axis; a tuple inside it, as a list, is a
+    sequence of positions (``x[(0, 0), (1, 1)]`` reads x[0, 1] twice), and as an array
+    the rule of indexing sees that a position can repeat. Arrays are copies: the
+    backward rule reads the index later, and a caller who changes their array in
+    between must not change where the gradient goes.
     """
-    if isinstance(index, tuple):
-        return tuple(_plain_index(part) for part in index)
+    if isinstance(index, tuple) and outermost:
+        return tuple(_plain_index(part, outermost=False) for part in index)
     if isinstance(index, Tensor):
         return index.data.copy()
-    if isinstance(index, list) and not index:  # numpy would make it a float array, which cannot index
+    if isinstance(index, (list, tuple)) and not index:  # numpy would make a float array, which cannot index
         return np.array(index, dtype=np.intp)
-    if isinstance(index, (list, np.ndarray)):
+    if isinstance(index, (list, tuple, np.ndarray)):
         return np.array(index)
     return index
 

@@ -29,6 +29,7 @@ INDEXES = [
     (np.array([4, 4, 0]), np.array([1, 1, 2])),
     np.array([True, False, True, True, False]),
     (Ellipsis, np.array([0, 0, 2])),
+    ((4, 4, 0), (1, 1, 2)),  # tuples inside the index are sequences of positions, as lists
     (),
 ]
 
@@ -159,3 +160,27 @@ def test_a_recurrent_layer_reads_its_sequence_without_spreading_every_step(monke
     monkeypatch.undo()
     (recorded,) = mg.grad(rnn(x)[0].sum(), x, create_graph=True)
     np.testing.assert_allclose(x.grad.data, recorded.data, rtol=1e-12, atol=1e-14)
+
+
+def test_a_0d_tensor_with_gradients_of_two_dtypes_sums_them_in_the_wider_one():
+    # A float64 contribution widens the sum of a float32 0-d tensor's gradient; the
+    # reads after it still add into an array (numpy gives a scalar for 0-d sums). A
+    # recorded float64 gradient given for an output keeps its dtype.
+    x = mg.tensor(np.array(1.0, np.float32), requires_grad=True)
+    wide = mg.tensor(np.array([2.0]), requires_grad=True).reshape(())
+    uses = [(x[...], wide), (x[()], wide), (x * 1.0, None)]
+    for order in ([0, 1, 2], [2, 0, 1], [0, 2, 1], [1, 0, 2]):
+        outputs, grad_outputs = zip(*[uses[position] for position in order])
+        (gradient,) = mg.grad(list(outputs), x, grad_outputs=list(grad_outputs))
+        (recorded,) = mg.grad(list(outputs), x, grad_outputs=list(grad_outputs), create_graph=True)
+        assert gradient.dtype == recorded.dtype == np.float64
+        assert gradient.item() == recorded.item() == 5.0
+
+
+def test_a_tuple_of_positions_inside_an_index_counts_a_repeated_position_twice():
+    x = mg.tensor(np.zeros((3, 3)), requires_grad=True)
+    x[(0, 0), (1, 1)].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 2.0, 0.0], [0.0] * 3, [0.0] * 3])
+    x.grad = None
+    x[((2, 2, 2),)].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0] * 3, [0.0] * 3, [3.0] * 3])
