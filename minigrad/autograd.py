@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from minigrad.engine import Op, _changed_since, _memory_owner, _state, set_grad_enabled
-from minigrad.function import Function, FunctionContext, _FunctionOp  # noqa: F401 (mg.autograd.Function, as torch's)
+from minigrad.function import Function, FunctionContext  # noqa: F401 (mg.autograd.Function, as torch's)
 from minigrad.primitives import Scattered
 from minigrad.tensor import Tensor
 
@@ -112,12 +112,7 @@ def _check_unchanged(op: Op) -> None:
             read.append((parent.data, f"a tensor of shape {parent.shape}{named}"))
         else:
             read.append((parent.saved, f"the result of {parent.name}, of shape {parent.out_shape},"))
-    if isinstance(op, _FunctionOp):  # a Function's rule reads what its forward saved, as PyTorch checks
-        for position, saved in enumerate(op.ctx.saved_tensors):
-            if isinstance(saved, Tensor):
-                read.append(
-                    (saved.data, f"saved tensor {position} (ctx.saved_tensors), of shape {saved.shape},")
-                )
+    read += op.extra_reads()
     for array, what in read:
         if _changed_since(array, op.recorded_at):
             raise RuntimeError(

@@ -304,7 +304,9 @@ class Op:
     - ``reads``: which of ``out`` and the inputs (by position) the rule reads; or,
       where that depends on which gradients are needed, what the gradient of each
       input reads, by the input's position (mul's ``{0: (1,), 1: (0,)}``: d/da reads
-      b and d/db reads a, so ``x * 2.0`` keeps nothing of x).
+      b and d/db reads a, so ``x * 2.0`` keeps nothing of x);
+    - rarely, ``extra_reads()``: numbers the rule reads from elsewhere (a Function's
+      saved tensors), checked for changes in place as the inputs are.
 
     One rule serves two kinds of values. When the backward pass is recorded
     (``create_graph=True``), ``grad``, ``out`` and the inputs are Tensors and the rule's
@@ -376,6 +378,14 @@ class Op:
 
     def backward(self, grad: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
         raise NotImplementedError
+
+    def extra_reads(self) -> list[tuple[np.ndarray, str]]:
+        """Numbers the rule reads besides its inputs and result, each with what it is.
+
+        Backward checks them for changes in place as it checks those (a Function's
+        saved tensors); a primitive reads nothing else.
+        """
+        return []
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:

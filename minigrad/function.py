@@ -109,6 +109,14 @@ class _FunctionOp(Op):
         self.input_dtypes = [array.dtype for array in arrays]
         return result
 
+    def extra_reads(self) -> list[tuple[np.ndarray, str]]:
+        """What ``save_for_backward`` kept, which backward checks for changes in place, as PyTorch does."""
+        return [
+            (saved.data, f"saved tensor {position} (ctx.saved_tensors), of shape {saved.shape},")
+            for position, saved in enumerate(self.ctx.saved_tensors)
+            if isinstance(saved, Tensor)
+        ]
+
     def backward(self, grad, out, *inputs):
         name = self.function.__name__
         recorded = isinstance(grad, Tensor)  # with create_graph=True the rule's ops are recorded

@@ -85,14 +85,21 @@ def test_grad_of_a_read_tensor_is_the_sum_too(kinds):
     np.testing.assert_array_equal(hidden.grad.data, expected_gradient(kinds, weights))
 
 
-def test_a_tensor_read_piece_by_piece_is_spread_out_once(monkeypatch):
-    spread = []
+@pytest.fixture
+def spread(monkeypatch):
+    """The shapes of the arrays ScatterAdd spreads gradients into, in order, while the test runs."""
+    shapes = []
     original = primitives.ScatterAdd.forward
-    monkeypatch.setattr(
-        primitives.ScatterAdd,
-        "forward",
-        lambda self, *args, **kwargs: spread.append(1) or original(self, *args, **kwargs),
-    )
+
+    def counted(self, values, index, shape):
+        shapes.append(shape)
+        return original(self, values, index, shape)
+
+    monkeypatch.setattr(primitives.ScatterAdd, "forward", counted)
+    return shapes
+
+
+def test_a_tensor_read_piece_by_piece_is_spread_out_once(spread):
     sequence = mg.tensor(np.ones((50, 3, 2)), requires_grad=True)
     steps = [sequence[time] * float(time) for time in range(50)]
     mg.stack(steps).sum().backward()
@@ -141,23 +148,15 @@ def test_gradcheck_through_many_reads():
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_a_recurrent_layer_reads_its_sequence_without_spreading_every_step(monkeypatch, bidirectional):
+def test_a_recurrent_layer_reads_its_sequence_without_spreading_every_step(spread, bidirectional):
     mg.manual_seed(0)
     rnn = nn.GRU(3, 4, bidirectional=bidirectional).double()
     x = mg.tensor(np.random.default_rng(2).standard_normal((30, 2, 3)), requires_grad=True)
-    spread = []
-    original = primitives.ScatterAdd.forward
-    monkeypatch.setattr(
-        primitives.ScatterAdd,
-        "forward",
-        lambda self, values, index, shape: spread.append(shape) or original(self, values, index, shape),
-    )
     output, _ = rnn(x)
     output.sum().backward()
     # The sequence's gradient is spread out once, not once per step (nor per direction:
     # both read the same tensor, so both add into the same array).
     assert spread.count(x.shape) == 1
-    monkeypatch.undo()
     (recorded,) = mg.grad(rnn(x)[0].sum(), x, create_graph=True)
     np.testing.assert_allclose(x.grad.data, recorded.data, rtol=1e-12, atol=1e-14)
 
